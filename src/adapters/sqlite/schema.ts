@@ -1,0 +1,105 @@
+/**
+ * @module Drizzle tables. Migrations in `drizzle/` are generated from this file with
+ * `npm run db:generate` and applied at start; never edit a generated migration.
+ */
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/** Key/value facts about the database itself: the stream epoch, the admin token hash, the clean-shutdown flag. */
+export const meta = sqliteTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+})
+
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    instanceLimit: integer('instance_limit').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** The last `seq` of the account's stream; written in the same transaction as its change-log rows. */
+    seq: integer('seq').notNull().default(0),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('accounts_name').on(t.name), uniqueIndex('accounts_token').on(t.tokenHash)],
+)
+
+export const instances = sqliteTable(
+  'instances',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    accountId: integer('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    apiInstanceName: text('api_instance_name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** InstanceConfig as JSON, secrets included (never rendered). */
+    config: text('config').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('instances_account_name').on(t.accountId, t.name),
+    uniqueIndex('instances_api_name').on(t.apiInstanceName),
+    uniqueIndex('instances_token').on(t.tokenHash),
+  ],
+)
+
+/** The status snapshot: one row per instance, upserted by the write-behind queue. */
+export const instanceStatus = sqliteTable('instance_status', {
+  instanceId: integer('instance_id')
+    .primaryKey()
+    .references(() => instances.id, { onDelete: 'cascade' }),
+  state: text('state').notNull(),
+  since: text('since').notNull(),
+  reason: text('reason'),
+  displayStatus: text('display_status').notNull(),
+  retryAt: text('retry_at'),
+  numberJid: text('number_jid'),
+  presenceStatus: text('presence_status').notNull(),
+  profile: text('profile').notNull(),
+  version: integer('version').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
+/** Every frame of every account stream, for resume across restarts; pruned by count and age. */
+export const changeLog = sqliteTable(
+  'change_log',
+  {
+    accountId: integer('account_id').notNull(),
+    seq: integer('seq').notNull(),
+    instanceId: integer('instance_id').notNull(),
+    /** Epoch milliseconds, for pruning by age. */
+    at: integer('at').notNull(),
+    /** The exact frame JSON that was fanned out. */
+    frame: text('frame').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.seq] }), index('change_log_at').on(t.at)],
+)
+
+/** Baileys creds, one row per instance (BufferJSON text). */
+export const waCreds = sqliteTable('wa_creds', {
+  instanceId: integer('instance_id')
+    .primaryKey()
+    .references(() => instances.id, { onDelete: 'cascade' }),
+  creds: text('creds').notNull(),
+  /** Set once the session is paired (creds.me and creds.account); a pairing-code attempt is not a session. */
+  paired: integer('paired', { mode: 'boolean' }).notNull().default(false),
+  /** False after an explicit stop or a terminal close: such sessions are not reconnected at start. */
+  autoStart: integer('auto_start', { mode: 'boolean' }).notNull().default(true),
+  updatedAt: text('updated_at').notNull(),
+})
+
+/** Baileys signal keys, keyed by the type string (not a fixed v6 key map). */
+export const waKeys = sqliteTable(
+  'wa_keys',
+  {
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    id: text('id').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.instanceId, t.type, t.id] })],
+)

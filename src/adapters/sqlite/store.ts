@@ -1,0 +1,223 @@
+/**
+ * @module SqliteStore implements HubStore over drizzle + better-sqlite3. The write-behind batch is
+ * one transaction with prepared statements, however many rows it carries.
+ */
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
+import type { InstanceConfig } from '../../core/integrations.js'
+import type { InstanceStatus } from '../../core/status.js'
+import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../hub/store.js'
+import type { OpenedDb } from './db.js'
+import { accounts, changeLog, instanceStatus, instances, meta } from './schema.js'
+
+export class SqliteStore implements HubStore {
+  private readonly db: OpenedDb['db']
+  private readonly upsertStatus
+  private readonly updateConfig
+  private readonly insertChange
+  private readonly updateSeq
+
+  constructor(private readonly opened: OpenedDb) {
+    this.db = opened.db
+    const p = sql.placeholder
+    this.upsertStatus = this.db
+      .insert(instanceStatus)
+      .values({
+        instanceId: p('instanceId'),
+        state: p('state'),
+        since: p('since'),
+        reason: p('reason'),
+        displayStatus: p('displayStatus'),
+        retryAt: p('retryAt'),
+        numberJid: p('numberJid'),
+        presenceStatus: p('presenceStatus'),
+        profile: p('profile'),
+        version: p('version'),
+        updatedAt: p('updatedAt'),
+      })
+      .onConflictDoUpdate({
+        target: instanceStatus.instanceId,
+        set: {
+          state: sql`excluded.state`,
+          since: sql`excluded.since`,
+          reason: sql`excluded.reason`,
+          displayStatus: sql`excluded.display_status`,
+          retryAt: sql`excluded.retry_at`,
+          numberJid: sql`excluded.number_jid`,
+          presenceStatus: sql`excluded.presence_status`,
+          profile: sql`excluded.profile`,
+          version: sql`excluded.version`,
+          updatedAt: sql`excluded.updated_at`,
+        },
+      })
+      .prepare()
+    this.updateConfig = this.db
+      .update(instances)
+      .set({ config: sql`${p('config')}` })
+      .where(eq(instances.id, sql`${p('id')}`))
+      .prepare()
+    this.insertChange = this.db
+      .insert(changeLog)
+      .values({ accountId: p('accountId'), seq: p('seq'), instanceId: p('instanceId'), at: p('at'), frame: p('frame') })
+      .onConflictDoNothing()
+      .prepare()
+    this.updateSeq = this.db
+      .update(accounts)
+      .set({ seq: sql`${p('seq')}` })
+      .where(eq(accounts.id, sql`${p('id')}`))
+      .prepare()
+  }
+
+  load(): LoadedState {
+    const metaRows = this.db.select().from(meta).all()
+    const accountRows = this.db.select().from(accounts).orderBy(asc(accounts.id)).all()
+    const rows = this.db
+      .select()
+      .from(instances)
+      .leftJoin(instanceStatus, eq(instanceStatus.instanceId, instances.id))
+      .orderBy(asc(instances.id))
+      .all()
+    const heads = this.db
+      .select({ accountId: changeLog.accountId, head: sql<number>`max(${changeLog.seq})` })
+      .from(changeLog)
+      .groupBy(changeLog.accountId)
+      .all()
+    return {
+      meta: new Map(metaRows.map((m) => [m.key, m.value])),
+      accounts: accountRows,
+      instances: rows.map(({ instances: i, instance_status: s }): InstanceRow => ({
+        id: i.id,
+        accountId: i.accountId,
+        name: i.name,
+        apiInstanceName: i.apiInstanceName,
+        tokenHash: i.tokenHash,
+        config: JSON.parse(i.config) as InstanceConfig,
+        createdAt: i.createdAt,
+        status: s === null ? null : statusFromRow(s),
+        version: s?.version ?? 1,
+        updatedAt: s?.updatedAt ?? i.createdAt,
+      })),
+      logHeads: new Map(heads.map((h) => [h.accountId, h.head])),
+    }
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.insert(meta).values({ key, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run()
+  }
+
+  createAccount(a: Omit<AccountRow, 'id' | 'seq'>): number {
+    return this.db.insert(accounts).values({ ...a, seq: 0 }).returning({ id: accounts.id }).get()!.id
+  }
+
+  deleteAccount(id: number): void {
+    this.opened.sqlite.transaction(() => {
+      this.db.delete(changeLog).where(eq(changeLog.accountId, id)).run()
+      this.db.delete(accounts).where(eq(accounts.id, id)).run()
+    })()
+  }
+
+  setAccountToken(id: number, tokenHash: string): void {
+    this.db.update(accounts).set({ tokenHash }).where(eq(accounts.id, id)).run()
+  }
+
+  createInstance(i: Omit<InstanceRow, 'id' | 'status' | 'version' | 'updatedAt'>, status: InstanceStatus, updatedAt: string): number {
+    return this.opened.sqlite.transaction(() => {
+      const id = this.db
+        .insert(instances)
+        .values({
+          accountId: i.accountId,
+          name: i.name,
+          apiInstanceName: i.apiInstanceName,
+          tokenHash: i.tokenHash,
+          config: JSON.stringify(i.config),
+          createdAt: i.createdAt,
+        })
+        .returning({ id: instances.id })
+        .get()!.id
+      this.upsertStatus.run(statusParams(id, status, 1, updatedAt))
+      return id
+    })()
+  }
+
+  deleteInstance(id: number): void {
+    this.db.delete(instances).where(eq(instances.id, id)).run()
+  }
+
+  setInstanceToken(id: number, tokenHash: string): void {
+    this.db.update(instances).set({ tokenHash }).where(eq(instances.id, id)).run()
+  }
+
+  writeBatch(batch: PersistBatch): void {
+    this.opened.sqlite.transaction(() => {
+      for (const s of batch.statuses) this.upsertStatus.run(statusParams(s.instanceId, s.status, s.version, s.updatedAt))
+      for (const c of batch.configs) this.updateConfig.run({ id: c.instanceId, config: JSON.stringify(c.config) })
+      for (const c of batch.changes) this.insertChange.run({ ...c })
+      for (const s of batch.seqs) this.updateSeq.run({ id: s.accountId, seq: s.seq })
+    })()
+  }
+
+  readChanges(accountId: number, afterSeq: number, beforeSeq: number): ChangeRow[] {
+    return this.db
+      .select()
+      .from(changeLog)
+      .where(and(eq(changeLog.accountId, accountId), gt(changeLog.seq, afterSeq), lt(changeLog.seq, beforeSeq)))
+      .orderBy(asc(changeLog.seq))
+      .all()
+  }
+
+  recentChanges(accountId: number, limit: number): ChangeRow[] {
+    return this.db
+      .select()
+      .from(changeLog)
+      .where(eq(changeLog.accountId, accountId))
+      .orderBy(desc(changeLog.seq))
+      .limit(limit)
+      .all()
+      .reverse()
+  }
+
+  pruneChangeLog(keep: number, minAt: number): number {
+    // The head row of each account is always kept: start-up compares it with the account's seq
+    // to notice a lost change log.
+    const res = this.opened.sqlite
+      .prepare(
+        `DELETE FROM change_log WHERE rowid IN (
+           SELECT c.rowid FROM change_log c JOIN accounts a ON a.id = c.account_id
+           WHERE c.seq < a.seq AND (c.seq <= a.seq - ? OR c.at < ?))`,
+      )
+      .run(keep, minAt)
+    return res.changes
+  }
+
+  close(): void {
+    this.opened.close()
+  }
+}
+
+function statusParams(instanceId: number, s: InstanceStatus, version: number, updatedAt: string) {
+  return {
+    instanceId,
+    state: s.state,
+    since: s.since,
+    reason: s.reason === null ? null : JSON.stringify(s.reason),
+    displayStatus: s.displayStatus,
+    retryAt: s.retryAt,
+    numberJid: s.numberJid,
+    presenceStatus: s.presenceStatus,
+    profile: JSON.stringify(s.profile),
+    version,
+    updatedAt,
+  }
+}
+
+function statusFromRow(s: typeof instanceStatus.$inferSelect): InstanceStatus {
+  return {
+    state: s.state as InstanceStatus['state'],
+    since: s.since,
+    reason: s.reason === null ? null : JSON.parse(s.reason),
+    displayStatus: s.displayStatus,
+    retryAt: s.retryAt,
+    numberJid: s.numberJid,
+    presenceStatus: s.presenceStatus,
+    profile: JSON.parse(s.profile),
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * @module uWS HTTP plumbing: what a handler may read (copied from `req` synchronously, because
+ * `req` is stack-allocated and dies at the first await), corked writes that respect an aborted
+ * response, bounded JSON bodies, and the error envelope.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js'
+import type { Logger } from 'pino'
+import { HubError, MSG } from '../../core/errors.js'
+
+export const MAX_BODY_BYTES = 64 * 1024
+
+const STATUS: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  204: '204 No Content',
+  304: '304 Not Modified',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+  504: '504 Gateway Timeout',
+}
+
+export function statusLine(code: number): string {
+  return STATUS[code] ?? `${code} Status`
+}
+
+/** Everything a handler may know about the request, read before any await. */
+export interface Ctx {
+  res: HttpResponse
+  method: string
+  url: string
+  params: string[]
+  /** Decoded query values. */
+  query: URLSearchParams
+  token: string | null
+  ifNoneMatch: string
+  lastEventId: string
+  ip: string
+  /** True once the response was aborted by the peer or already answered: nothing more may be written. */
+  done: boolean
+  /** Headers every response of this request carries (rate limits). */
+  headers: [string, string][]
+}
+
+export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number): Ctx {
+  const params: string[] = []
+  for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''))
+  const query = new URLSearchParams(req.getQuery() ?? '')
+  const auth = req.getHeader('authorization')
+  const header = req.getHeader('token')
+  let token: string | null = null
+  if (header !== '') token = header
+  else if (auth.toLowerCase().startsWith('bearer ')) token = auth.slice(7).trim()
+  else token = query.get('token')
+  return {
+    res,
+    method: req.getCaseSensitiveMethod(),
+    url: req.getUrl(),
+    params,
+    query,
+    token: token === '' ? null : token,
+    ifNoneMatch: req.getHeader('if-none-match'),
+    lastEventId: req.getHeader('last-event-id'),
+    ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    done: false,
+    headers: [],
+  }
+}
+
+/** Marks the response aborted; must be called before the handler's first await. */
+export function watchAbort(ctx: Ctx): void {
+  if (ctx.done) return
+  ctx.res.onAborted(() => {
+    ctx.done = true
+  })
+}
+
+/** A body over the limit: answered, then the connection is closed instead of draining the upload. */
+export class BodyTooLarge extends HubError {
+  constructor() {
+    super(400, MSG.invalidBody)
+  }
+}
+
+export function sendBytes(ctx: Ctx, status: number, body: Buffer | string, extra?: [string, string][], close = false): void {
+  if (ctx.done) return
+  ctx.done = true
+  ctx.res.cork(() => {
+    ctx.res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json')
+    for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
+    if (extra) for (const [k, v] of extra) ctx.res.writeHeader(k, v)
+    ctx.res.end(body, close)
+  })
+}
+
+export function sendJson(ctx: Ctx, status: number, body: unknown, extra?: [string, string][]): void {
+  sendBytes(ctx, status, JSON.stringify(body), extra)
+}
+
+export function sendOk(ctx: Ctx, message: string, payload: Record<string, unknown> = {}, status = 200): void {
+  sendJson(ctx, status, { success: true, message, ...payload })
+}
+
+export function sendError(ctx: Ctx, status: number, message: string, extra?: [string, string][]): void {
+  sendJson(ctx, status, { success: false, error: { message } }, extra)
+}
+
+export function sendFailure(ctx: Ctx, err: unknown, log: Logger): void {
+  if (err instanceof HubError) {
+    const body = JSON.stringify({ success: false, error: { message: err.message } })
+    sendBytes(ctx, err.status, body, err.headers ? Object.entries(err.headers) : undefined, err instanceof BodyTooLarge)
+    return
+  }
+  log.error({ err, url: ctx.url, method: ctx.method }, 'request failed')
+  sendError(ctx, 500, MSG.internal)
+}
+
+/**
+ * Collects a JSON body of at most MAX_BODY_BYTES. Resolves with the parsed value ({} for an empty
+ * body); rejects with HubError(400) for oversized or malformed bodies. Attach before any await.
+ */
+export function readJson(ctx: Ctx): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let failed = false
+    ctx.res.onData((chunk, isLast) => {
+      if (failed) return
+      size += chunk.byteLength
+      if (size > MAX_BODY_BYTES) {
+        failed = true
+        reject(new BodyTooLarge())
+        return
+      }
+      // uWS neuters the chunk after this callback returns: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk).slice()))
+      if (!isLast) return
+      const text = Buffer.concat(chunks).toString('utf8').trim()
+      if (text === '') return resolve({})
+      try {
+        resolve(JSON.parse(text))
+      } catch {
+        reject(new HubError(400, MSG.invalidBody))
+      }
+    })
+  })
+}
+
+export type Method = 'get' | 'post' | 'put' | 'del' | 'patch'
+
+/** Registers `pattern` and answers 405 for every other method on it (once per pattern). */
+export function allowMethods(app: TemplatedApp, pattern: string, seen: Set<string>): void {
+  if (seen.has(pattern)) return
+  seen.add(pattern)
+  app.any(pattern, (res) => {
+    res.cork(() => {
+      res.writeStatus(statusLine(405)).writeHeader('Content-Type', 'application/json')
+      res.end(JSON.stringify({ success: false, error: { message: MSG.methodNotAllowed } }))
+    })
+  })
+}

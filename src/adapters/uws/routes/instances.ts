@@ -1,0 +1,71 @@
+/**
+ * @module Instance create, delete and token rotation (TokenAccount), and the two list views.
+ */
+import { configFromCreate } from '../../../core/config-updates.js'
+import type { WhatsAppControl } from '../../../core/ports.js'
+import type { Hub } from '../../../hub/hub.js'
+import type { ListView } from '../../../hub/list-views.js'
+import { createInstanceBody } from '../../../protocol/rest-bodies.js'
+import { sendBytes, sendOk, type Ctx } from '../http.js'
+import type { Router } from '../route.js'
+import { parseBody } from './parse.js'
+
+export function instanceRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null): void {
+  r.add('post', '/api/instance/new', { who: 'account', body: true, create: true }, (ctx, p, body) => {
+    if (p.kind !== 'account') return
+    const b = parseBody(createInstanceBody, body)
+    const { instance, token } = hub.createInstance(p.account, b.name, configFromCreate(b), b.token)
+    sendOk(
+      ctx,
+      'Instance created',
+      {
+        instance: {
+          id: instance.id,
+          name: instance.name,
+          apiInstanceName: instance.apiInstanceName,
+          token,
+          status: instance.status.state,
+        },
+      },
+      201,
+    )
+  })
+
+  r.add('del', '/api/instance/delete/:instance', { who: 'account' }, async (ctx, p) => {
+    const inst = hub.resolveInstance(p, ctx.params[0]!)
+    if (wa !== null) await wa.remove(inst.id)
+    // The instance may have been deleted by a concurrent request while the socket ended.
+    if (hub.getInstance(inst.id) === inst) hub.deleteInstance(inst)
+    sendOk(ctx, 'Instance deleted', { instance: { status: 'deleted' } })
+  })
+
+  r.add('post', '/api/instance/token/:instance', {}, (ctx, p) => {
+    const inst = hub.resolveInstance(p, ctx.params[0]!)
+    const token = hub.rotateInstanceToken(inst)
+    sendOk(ctx, 'Instance token rotated', { instance: { id: inst.id, name: inst.name, token } })
+  })
+
+  const list = (view: ListView) => (ctx: Ctx, p: Parameters<Parameters<Router['add']>[3]>[1]) => {
+    const raw = ctx.query.get('instanceName')
+    const out = hub.list(view, p, raw === null ? undefined : raw)
+    const headers: [string, string][] = [
+      ['ETag', out.etag],
+      ['X-Hub-Epoch', hub.epoch],
+      ['X-Hub-Seq', String(out.seq)],
+    ]
+    if (ctx.ifNoneMatch !== '' && ctx.ifNoneMatch.split(',').some((t) => t.trim() === out.etag)) {
+      if (ctx.done) return
+      ctx.done = true
+      ctx.res.cork(() => {
+        ctx.res.writeStatus('304 Not Modified')
+        for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
+        for (const [k, v] of headers) ctx.res.writeHeader(k, v)
+        ctx.res.endWithoutBody()
+      })
+      return
+    }
+    sendBytes(ctx, 200, out.body, headers)
+  }
+  r.add('get', '/api/instance/list', {}, list('ryze'))
+  r.add('get', '/api/v1/instance/list', {}, list('wachat'))
+}

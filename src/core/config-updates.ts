@@ -1,0 +1,179 @@
+/**
+ * @module Pure upserts of an instance's integration settings. Each returns a new InstanceConfig or
+ * throws HubError(400) without touching the old one, so a refused request changes nothing.
+ */
+import { HubError } from './errors.js'
+import {
+  MAX_ENABLED_WEBHOOKS,
+  WEBSOCKET_EVENTS,
+  defaultConfig,
+  defaultWebhook,
+  type InstanceConfig,
+  type SettingsConfig,
+} from './integrations.js'
+
+type Opt<T> = { [K in keyof T]?: T[K] | undefined }
+
+export interface ProxyInput {
+  enabled: boolean
+  host?: string
+  port?: string
+  protocol?: string
+  username?: string
+  password?: string
+}
+export interface S3Input {
+  enabled: boolean
+  region?: string
+  bucket?: string
+  accessKey?: string
+  secretKey?: string
+  endpoint?: string
+  pathPrefix?: string
+}
+export interface WebhookInput {
+  label: string
+  enabled: boolean
+  url?: string
+  authorization?: string
+  byEvents?: boolean
+  events?: string[]
+  mediaBase64?: boolean
+}
+export interface WebsocketInput {
+  enabled: boolean
+  events?: string[]
+  mediaBase64?: boolean
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+export function withSettings(c: InstanceConfig, s: Opt<SettingsConfig>): InstanceConfig {
+  return { ...c, settings: { ...c.settings, ...defined(s) } }
+}
+
+export function withProxy(c: InstanceConfig, p: ProxyInput): InstanceConfig {
+  const next = { ...c.proxy, ...defined(p) }
+  if (!p.enabled) return { ...c, proxy: { ...defaultConfig().proxy } }
+  if (next.host === '' || next.port === '') throw new HubError(400, 'Invalid field "host": host and port are required when the proxy is enabled')
+  return { ...c, proxy: next }
+}
+
+export function withS3(c: InstanceConfig, s: S3Input): InstanceConfig {
+  // Disabling deletes the credentials, as RyzeAPI does.
+  if (!s.enabled) return { ...c, s3: { ...defaultConfig().s3 } }
+  const next = { ...c.s3, ...defined(s) }
+  if (next.bucket === '' || next.accessKey === '' || next.secretKey === '') {
+    throw new HubError(400, 'Invalid field "bucket": bucket, accessKey and secretKey are required when S3 is enabled')
+  }
+  return { ...c, s3: next }
+}
+
+export function withWebhook(c: InstanceConfig, w: WebhookInput): InstanceConfig {
+  const prev = c.webhooks[w.label] ?? defaultWebhook(w.label)
+  const next = w.enabled
+    ? { ...prev, ...defined(w) }
+    : // Disabling keeps the row but clears where it pointed.
+      { ...prev, enabled: false, url: '', authorization: '', events: [], mediaBase64: false, byEvents: w.byEvents ?? prev.byEvents }
+  if (next.enabled && next.url === '') throw new HubError(400, 'Invalid field "url": required when the webhook is enabled')
+  const webhooks = { ...c.webhooks, [w.label]: next }
+  if (Object.values(webhooks).filter((h) => h.enabled).length > MAX_ENABLED_WEBHOOKS) {
+    throw new HubError(400, `At most ${MAX_ENABLED_WEBHOOKS} enabled webhooks per instance`)
+  }
+  return { ...c, webhooks }
+}
+
+export function withWebsocket(c: InstanceConfig, w: WebsocketInput): InstanceConfig {
+  return {
+    ...c,
+    websocket: {
+      configured: true,
+      enabled: w.enabled,
+      // Omitting events subscribes to all of them.
+      events: w.events ?? (w.enabled ? [...WEBSOCKET_EVENTS] : c.websocket.events),
+      mediaBase64: w.mediaBase64 ?? c.websocket.mediaBase64,
+    },
+  }
+}
+
+/** The RyzeAPI create body's inline blocks; a block is applied only when one of its fields is present. */
+export function configFromCreate(b: Record<string, unknown>): InstanceConfig {
+  let c = defaultConfig()
+  const has = (prefix: string) => Object.keys(b).some((k) => k.startsWith(prefix) && b[k] !== undefined)
+  const s = (k: string) => b[k] as string | undefined
+  const bool = (k: string) => b[k] as boolean | undefined
+
+  c = withSettings(c, {
+    autoRejectCalls: bool('autoRejectCalls'),
+    callRejectMessage: s('callRejectMessage'),
+    ignoreGroupMessages: bool('ignoreGroupMessages'),
+    keepOnlineStatus: bool('keepOnlineStatus'),
+    autoReadMessages: bool('autoReadMessages'),
+    disableHistorySync: bool('disableHistorySync'),
+    ignoreStatus: bool('ignoreStatus'),
+  })
+  if (has('proxy')) {
+    c = withProxy(c, {
+      enabled: bool('proxyEnabled') ?? true,
+      host: s('proxyHost'),
+      port: s('proxyPort'),
+      protocol: s('proxyProtocol'),
+      username: s('proxyUsername'),
+      password: s('proxyPassword'),
+    } as ProxyInput)
+  }
+  if (has('webhook')) {
+    c = withWebhook(c, {
+      label: 'default',
+      enabled: bool('webhookEnabled') ?? true,
+      url: s('webhookURL'),
+      authorization: s('webhookAuthorization'),
+      byEvents: bool('webhookByEvents'),
+      events: b.webhookEvents as string[] | undefined,
+      mediaBase64: bool('webhookMediaBase64'),
+    } as WebhookInput)
+  }
+  if (has('websocket')) {
+    c = withWebsocket(c, {
+      enabled: bool('websocketEnabled') ?? true,
+      events: b.websocketEvents as string[] | undefined,
+      mediaBase64: bool('websocketMediaBase64'),
+    } as WebsocketInput)
+  }
+  if (has('chatwoot')) {
+    const enabled = bool('chatwootEnabled') ?? true
+    c = {
+      ...c,
+      chatwoot: {
+        ...c.chatwoot,
+        ...defined({
+          baseUrl: s('chatwootBaseUrl'),
+          accountId: b.chatwootAccountId as number | undefined,
+          apiToken: s('chatwootApiToken'),
+          inboxName: s('chatwootInboxName'),
+          signMessages: bool('chatwootSignMessages'),
+          ignoreGroups: bool('chatwootIgnoreGroups'),
+          startAsPending: bool('chatwootStartAsPending'),
+          reopenResolved: bool('chatwootReopenResolved'),
+        }),
+        enabled,
+        // No Chatwoot bridge runs in this hub: the settings are kept, and said to be waiting for one.
+        status: enabled ? 'pending' : '',
+      },
+    }
+  }
+  if (has('s3')) {
+    c = withS3(c, {
+      enabled: bool('s3Enabled') ?? true,
+      region: s('s3Region'),
+      bucket: s('s3Bucket'),
+      accessKey: s('s3AccessKey'),
+      secretKey: s('s3SecretKey'),
+      endpoint: s('s3Endpoint'),
+      pathPrefix: s('s3PathPrefix'),
+    } as S3Input)
+  }
+  return c
+}

@@ -1,0 +1,75 @@
+/**
+ * @module The status of one instance as the hub stores and serves it.
+ * Every field is stored, never derived from the clock at render time, so the REST lists and the
+ * stream always agree on what they show.
+ */
+
+export type ConnectionState = 'connected' | 'connecting' | 'disconnected' | 'loggedout'
+
+export const CONNECTION_STATES: readonly ConnectionState[] = ['connected', 'connecting', 'disconnected', 'loggedout']
+
+/** Why the last socket closed. `code` is the Baileys/WhatsApp close code; null for a local stop. */
+export interface CloseReason {
+  code: number | null
+  name: string
+  message: string
+}
+
+export interface Profile {
+  name: string
+  pictureUrl: string | null
+  isBusiness: boolean
+  businessName: string
+}
+
+export interface InstanceStatus {
+  state: ConnectionState
+  /** ISO time of the last change of `state`. */
+  since: string
+  reason: CloseReason | null
+  /** Human text: Online, Connecting…, Waiting for QR scan, Reconnecting (connection lost), attempt 2… */
+  displayStatus: string
+  /** ISO time of the next scheduled reconnect attempt, or null when none is scheduled. */
+  retryAt: string | null
+  numberJid: string | null
+  /** The instance's own presence: `available` or `unavailable`. */
+  presenceStatus: string
+  profile: Profile
+}
+
+/** What a source may change. `profile` merges field by field; `since` defaults to now on a state change. */
+export type StatusPatch = Partial<Omit<InstanceStatus, 'profile'>> & { profile?: Partial<Profile> }
+
+export function initialStatus(now: string): InstanceStatus {
+  return {
+    state: 'disconnected',
+    since: now,
+    reason: null,
+    displayStatus: 'Disconnected',
+    retryAt: null,
+    numberJid: null,
+    presenceStatus: 'unavailable',
+    profile: { name: '', pictureUrl: null, isBusiness: false, businessName: '' },
+  }
+}
+
+/** Applies a patch; returns the same object when nothing changed (callers compare by identity). */
+export function applyStatusPatch(prev: InstanceStatus, patch: StatusPatch, now: string): InstanceStatus {
+  const next: InstanceStatus = { ...prev, ...patch, profile: { ...prev.profile, ...patch.profile } } as InstanceStatus
+  if (patch.profile === undefined) next.profile = prev.profile
+  if (next.state !== prev.state && patch.since === undefined) next.since = now
+  return sameStatus(prev, next) ? prev : next
+}
+
+function sameStatus(a: InstanceStatus, b: InstanceStatus): boolean {
+  return (
+    a.state === b.state &&
+    a.since === b.since &&
+    a.displayStatus === b.displayStatus &&
+    a.retryAt === b.retryAt &&
+    a.numberJid === b.numberJid &&
+    a.presenceStatus === b.presenceStatus &&
+    JSON.stringify(a.reason) === JSON.stringify(b.reason) &&
+    JSON.stringify(a.profile) === JSON.stringify(b.profile)
+  )
+}
