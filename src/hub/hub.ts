@@ -237,7 +237,6 @@ export class Hub implements StatusWriter {
     const next = applyStatusPatch(instance.status, patch, this.iso())
     if (next === instance.status) return
     instance.status = next
-    this.persist.status(instance)
     this.applyItemChange(instance)
   }
 
@@ -324,6 +323,8 @@ export class Hub implements StatusWriter {
     instance.version++
     instance.updatedAt = now
     instance.item = renderRyzeItem(instance)
+    // version and updatedAt live in the status row, so every item change rewrites it.
+    this.persist.status(instance)
     const changes = diffItems(prev, instance.item)
     this.emit(account, instance, 'diff', changes)
   }

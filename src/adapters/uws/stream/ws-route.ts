@@ -1,0 +1,140 @@
+/**
+ * @module `GET /ws` (the account stream) and `GET /ws/:instance` (RyzeAPI's per-instance socket).
+ * Authentication happens in the upgrade handler: a bad token gets HTTP 401, never a socket.
+ * Every callback is guarded: a bad frame gets an error frame, never an exception out of uWS.
+ */
+import uWS from 'uWebSockets.js'
+import type { Logger } from 'pino'
+import { HubError, MSG } from '../../../core/errors.js'
+import type { Hub } from '../../../hub/hub.js'
+import { CLOSE, decodeClientFrame, errorFrame, pongFrame } from '../../../protocol/frames.js'
+import type { Gate } from '../gate.js'
+import { readCtx, sendError, sendFailure } from '../http.js'
+import { ryzeStateFrame, type Fanout } from './fanout.js'
+import { topic, type SocketData, type SocketRegistry, type StreamSocket, type Ws } from './sockets.js'
+import { subscribe, unsubscribe } from './subscribe.js'
+
+export interface WsLimits {
+  idleTimeoutS: number
+  maxFrameBytes: number
+  maxBufferBytes: number
+  maxSubscriptions: number
+  maxFramesPerSec: number
+}
+
+export function mountWs(
+  app: uWS.TemplatedApp,
+  deps: { hub: Hub; gate: Gate; registry: SocketRegistry; fanout: Fanout; log: Logger; limits: WsLimits },
+): void {
+  const { hub, gate, registry, fanout, log, limits } = deps
+  const behavior = {
+    compression: uWS.DISABLED,
+    maxPayloadLength: limits.maxFrameBytes,
+    idleTimeout: limits.idleTimeoutS,
+    sendPingsAutomatically: true,
+    // The hard stop behind the 4008 sweep: past it uWS drops the frame and closes the socket, and
+    // the client resumes from its last seq, so nothing is lost either way.
+    maxBackpressure: limits.maxBufferBytes * 4,
+    closeOnBackpressureLimit: 1,
+  }
+
+  app.ws<SocketData>('/ws', {
+    ...behavior,
+    upgrade: (res, req, context) => {
+      const key = req.getHeader('sec-websocket-key')
+      const protocol = req.getHeader('sec-websocket-protocol')
+      const extensions = req.getHeader('sec-websocket-extensions')
+      const ctx = readCtx(res, req, 0)
+      try {
+        const p = gate.pass(ctx)
+        if (p === null) return
+        if (p.kind === 'admin') return sendError(ctx, 403, MSG.accountOnly)
+        const data: StreamSocket = {
+          kind: 'stream',
+          principal: p,
+          all: false,
+          ids: new Set(),
+          mode: 'ordered',
+          folding: null,
+          closed: false,
+          windowStart: 0,
+          frames: 0,
+        }
+        ctx.done = true
+        res.upgrade<SocketData>(data, key, protocol, extensions, context)
+      } catch (err) {
+        sendFailure(ctx, err, log)
+      }
+    },
+    open: (ws) => registry.add(ws),
+    message: (ws, message) => {
+      try {
+        onMessage(ws, Buffer.from(message).toString('utf8'))
+      } catch (err) {
+        log.error({ err }, 'stream frame handler failed')
+        if (!ws.getUserData().closed) ws.send(errorFrame(undefined, MSG.internal))
+      }
+    },
+    drain: (ws) => fanout.check(ws),
+    close: (ws) => registry.remove(ws),
+  })
+
+  function onMessage(ws: Ws, text: string): void {
+    const d = ws.getUserData() as StreamSocket
+    const now = Date.now()
+    if (now - d.windowStart >= 1000) {
+      d.windowStart = now
+      d.frames = 0
+    }
+    if (++d.frames > limits.maxFramesPerSec) {
+      ws.end(CLOSE.rateLimited, 'rate limited')
+      return
+    }
+    const decoded = decodeClientFrame(text)
+    if (!decoded.ok) {
+      ws.send(errorFrame(decoded.id, decoded.message))
+      return
+    }
+    const f = decoded.frame
+    if (f.type === 'ping') ws.send(pongFrame(f.id))
+    else if (f.type === 'subscribe') subscribe(hub, ws, f, limits)
+    else unsubscribe(ws, hub, f)
+  }
+
+  app.ws<SocketData>('/ws/:instance', {
+    ...behavior,
+    upgrade: (res, req, context) => {
+      const key = req.getHeader('sec-websocket-key')
+      const protocol = req.getHeader('sec-websocket-protocol')
+      const extensions = req.getHeader('sec-websocket-extensions')
+      const ctx = readCtx(res, req, 1)
+      try {
+        const p = gate.pass(ctx)
+        if (p === null) return
+        if (p.kind === 'admin') return sendError(ctx, 403, MSG.accountOnly)
+        const inst = hub.resolveInstance(p, ctx.params[0]!)
+        if (!inst.config.websocket.enabled) {
+          throw new HubError(
+            400,
+            `WebSocket is not enabled for this instance. Configure it first using POST /api/events/websocket/${inst.name}`,
+          )
+        }
+        ctx.done = true
+        res.upgrade<SocketData>({ kind: 'ryze', principal: p, instanceId: inst.id, closed: false }, key, protocol, extensions, context)
+      } catch (err) {
+        sendFailure(ctx, err, log)
+      }
+    },
+    open: (ws) => {
+      registry.add(ws)
+      const d = ws.getUserData()
+      if (d.kind !== 'ryze') return
+      ws.subscribe(topic.ryze(d.instanceId))
+      const inst = hub.getInstance(d.instanceId)
+      if (inst !== undefined && inst.config.websocket.events.includes('instance.state')) ws.send(ryzeStateFrame(inst.name, inst.status))
+    },
+    // RyzeAPI's socket is push-only; whatever a client sends is ignored.
+    message: () => {},
+    close: (ws) => registry.remove(ws),
+  })
+}

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ADMIN, createInstances, startTestHub, type TestHub } from '../helpers/hub.js'
+
+let h: TestHub
+let a: { account: string; sales: string; support: string }
+let b: { account: string; other: string }
+let bApiName: string
+
+beforeAll(async () => {
+  h = await startTestHub()
+  const acme = await h.req('POST', '/api/admin/accounts', { token: ADMIN, body: { name: 'acme', instanceLimit: 10 } })
+  const beta = await h.req('POST', '/api/admin/accounts', { token: ADMIN, body: { name: 'beta', instanceLimit: 10 } })
+  const ta = await createInstances(h, ['sales', 'support'], acme.json.token)
+  const tb = await createInstances(h, ['other', 'sales'], beta.json.token)
+  a = { account: acme.json.token, sales: ta.sales!, support: ta.support! }
+  b = { account: beta.json.token, other: tb.other! }
+  bApiName = (await h.req('GET', '/api/instance/list?instanceName=other', { token: b.account })).json.instances[0].apiInstanceName
+})
+afterAll(() => h.stop())
+
+/** Every endpoint that takes :instance, with a harmless body where it needs one. */
+const perInstance: [string, string, unknown?][] = [
+  ['POST', '/api/instance/settings/%s', { keepOnlineStatus: false }],
+  ['GET', '/api/instance/getSettings/%s'],
+  ['POST', '/api/instance/proxy/%s', { enabled: false }],
+  ['GET', '/api/instance/getProxy/%s'],
+  ['POST', '/api/instance/s3/%s', { enabled: false }],
+  ['GET', '/api/instance/getS3/%s'],
+  ['POST', '/api/events/webhook/%s', { enabled: false }],
+  ['GET', '/api/events/getWebhook/%s'],
+  ['POST', '/api/events/websocket/%s', { enabled: false }],
+  ['GET', '/api/events/getWebsocket/%s'],
+]
+
+describe('account isolation', () => {
+  it.each(perInstance)('%s %s: account A gets 404 for account B\'s names and apiInstanceNames', async (method, path, body) => {
+    for (const ref of ['other', bApiName]) {
+      const r = await h.req(method, path.replace('%s', ref), { token: a.account, body })
+      expect(r.status).toBe(404)
+      expect(r.json).toEqual({ success: false, error: { message: 'Instance not found' } })
+    }
+  })
+
+  it.each(perInstance)('%s %s: a TokenInstance gets 403 on a sibling and 404 on another account', async (method, path, body) => {
+    const sibling = await h.req(method, path.replace('%s', 'support'), { token: a.sales, body })
+    expect(sibling.status).toBe(403)
+    expect(sibling.json.error.message).toBe('Token does not have access to this instance')
+    const foreign = await h.req(method, path.replace('%s', bApiName), { token: a.sales, body })
+    expect(foreign.status).toBe(404)
+  })
+
+  it('a same-named instance in account B is not account A\'s "sales"', async () => {
+    const r = await h.req('POST', '/api/instance/settings/sales', { token: a.account, body: { keepOnlineStatus: true } })
+    expect(r.status).toBe(200)
+    const inB = await h.req('GET', '/api/instance/getSettings/sales', { token: b.account })
+    expect(inB.json.settings.keepOnlineStatus).toBe(false)
+  })
+
+  it('lists never show another account\'s instances, whatever the filter', async () => {
+    const r = await h.req('GET', `/api/instance/list?instanceName=other,${bApiName},sales`, { token: a.account })
+    expect(r.json.instances.map((i: any) => i.name)).toEqual(['sales'])
+    expect((await h.req('GET', `/api/instance/list?instanceName=${bApiName}`, { token: a.account })).status).toBe(404)
+    expect((await h.req('GET', `/api/v1/instance/list?instanceName=other`, { token: a.account })).status).toBe(404)
+  })
+
+  it('delete with account A\'s token cannot remove account B\'s instance', async () => {
+    const r = await h.req('DELETE', `/api/instance/delete/${bApiName}`, { token: a.account })
+    expect(r.status).toBe(404)
+    expect((await h.req('GET', '/api/instance/list?instanceName=other', { token: b.account })).status).toBe(200)
+  })
+
+  it('delete and create refuse a TokenInstance with 403', async () => {
+    expect((await h.req('DELETE', '/api/instance/delete/sales', { token: a.sales })).status).toBe(403)
+    const c = await h.req('POST', '/api/instance/new', { token: a.sales, body: { name: 'x' } })
+    expect(c.status).toBe(403)
+  })
+
+  it('account tokens cannot use admin endpoints, and the admin token cannot read lists', async () => {
+    const r = await h.req('GET', '/api/admin/accounts', { token: a.account })
+    expect(r.status).toBe(403)
+    expect(r.json.error.message).toBe('Admin token required')
+    expect((await h.req('GET', '/api/instance/list', { token: ADMIN })).status).toBe(403)
+  })
+
+  it('rotating an instance token invalidates the old one at once', async () => {
+    const r = await h.req('POST', '/api/instance/token/support', { token: a.account })
+    expect(r.status).toBe(200)
+    expect((await h.req('GET', '/api/instance/list', { token: a.support })).status).toBe(401)
+    const fresh = await h.req('GET', '/api/instance/list', { token: r.json.instance.token })
+    expect(fresh.json.instances.map((i: any) => i.name)).toEqual(['support'])
+  })
+
+  it('answers 401 with the literal messages for a missing and an unknown token', async () => {
+    const missing = await h.req('GET', '/api/instance/list', { token: null })
+    expect(missing.status).toBe(401)
+    expect(missing.json.error.message).toBe('Missing token in header, Authorization header, or query parameter')
+    const unknown = await h.req('GET', '/api/instance/list', { token: 'not-a-token' })
+    expect(unknown.status).toBe(401)
+    expect(unknown.json.error.message).toBe('Invalid token')
+  })
+
+  it('stores tokens only as hashes', async () => {
+    const { readFileSync } = await import('node:fs')
+    h.hub.flush()
+    const db = readFileSync(`${h.dir}/statushub.db`)
+    const wal = (() => {
+      try {
+        return readFileSync(`${h.dir}/statushub.db-wal`)
+      } catch {
+        return Buffer.alloc(0)
+      }
+    })()
+    for (const t of [a.account, a.sales, b.account, ADMIN]) {
+      expect(db.includes(t)).toBe(false)
+      expect(wal.includes(t)).toBe(false)
+    }
+  })
+})

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
+
+let h: TestHub
+beforeAll(async () => {
+  h = await startTestHub()
+  await createInstances(h, ['sales', 'support'])
+})
+afterAll(() => h.stop())
+
+describe('list cache', () => {
+  it('shows a status change in the very next response, with a new ETag and position', async () => {
+    const before = await h.req('GET', '/api/instance/list')
+    const again = await h.req('GET', '/api/instance/list')
+    expect(again.headers.get('etag')).toBe(before.headers.get('etag'))
+    expect(again.text).toBe(before.text)
+
+    h.hub.updateStatus(instanceId(h, 'sales'), { state: 'connecting', displayStatus: 'Connecting…' })
+    const after = await h.req('GET', '/api/instance/list')
+    expect(after.json.instances[0].connection.state).toBe('connecting')
+    expect(after.json.instances[0].version).toBe(before.json.instances[0].version + 1)
+    expect(after.headers.get('etag')).not.toBe(before.headers.get('etag'))
+    expect(Number(after.headers.get('x-hub-seq'))).toBe(Number(before.headers.get('x-hub-seq')) + 1)
+    expect(after.headers.get('x-hub-epoch')).toBe(h.hub.epoch)
+  })
+
+  it('never serves a stale body across a hundred interleaved changes', async () => {
+    const id = instanceId(h, 'support')
+    for (let i = 0; i < 100; i++) {
+      h.hub.updateStatus(id, { displayStatus: `Reconnecting (connection lost), attempt ${i}` })
+      const [ryze, wachat] = await Promise.all([
+        h.req('GET', '/api/instance/list?instanceName=support'),
+        h.req('GET', '/api/v1/instance/list?instanceName=support,sales'),
+      ])
+      expect(ryze.json.instances[0].connection.displayStatus).toBe(`Reconnecting (connection lost), attempt ${i}`)
+      expect(wachat.json.instances[1].updatedAt).toBe(ryze.json.instances[0].updatedAt)
+    }
+  })
+
+  it('answers 304 without a body to If-None-Match with the current ETag, and 200 after a change', async () => {
+    const first = await h.req('GET', '/api/instance/list?instanceName=sales')
+    const etag = first.headers.get('etag')!
+    const same = await h.req('GET', '/api/instance/list?instanceName=sales', { headers: { 'if-none-match': etag } })
+    expect(same.status).toBe(304)
+    expect(same.text).toBe('')
+    expect(same.headers.get('etag')).toBe(etag)
+    expect(same.headers.get('x-ratelimit-limit')).not.toBeNull()
+
+    h.hub.updateStatus(instanceId(h, 'sales'), { presenceStatus: 'available' })
+    const changed = await h.req('GET', '/api/instance/list?instanceName=sales', { headers: { 'if-none-match': etag } })
+    expect(changed.status).toBe(200)
+    expect(changed.json.instances[0].connection.presenceStatus).toBe('available')
+  })
+
+  it('changes the ETag of a filtered list only when its own items change', async () => {
+    const sales = await h.req('GET', '/api/instance/list?instanceName=sales')
+    h.hub.updateStatus(instanceId(h, 'support'), { presenceStatus: 'available' })
+    const again = await h.req('GET', '/api/instance/list?instanceName=sales')
+    expect(again.headers.get('etag')).toBe(sales.headers.get('etag'))
+    expect(Number(again.headers.get('x-hub-seq'))).toBe(Number(sales.headers.get('x-hub-seq')) + 1)
+  })
+
+  it('shows a created and a deleted instance at once', async () => {
+    await createInstances(h, ['fresh'])
+    expect((await h.req('GET', '/api/instance/list')).json.message).toBe('3 Instances found')
+    await h.req('DELETE', '/api/instance/delete/fresh')
+    const r = await h.req('GET', '/api/instance/list')
+    expect(r.json.message).toBe('2 Instances found')
+    expect((await h.req('GET', '/api/instance/list?instanceName=fresh')).status).toBe(404)
+  })
+})

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../src/config.js'
+import { isNativeUws } from '../../src/adapters/uws/load.js'
+import { tempDir } from '../helpers/hub.js'
+
+describe('configuration', () => {
+  it('uses the documented defaults', () => {
+    const c = loadConfig({})
+    expect([c.port, c.host, c.dataDir, c.rateLimitPerMin, c.createRateLimitPerMin, c.whatsapp, c.adminToken]).toEqual([
+      8080, '0.0.0.0', './data', 100, 20, 'baileys', undefined,
+    ])
+  })
+
+  it.each([
+    ['HUB_PORT', 'eighty', /HUB_PORT: .*"eighty"/],
+    ['HUB_PORT', '70000', /HUB_PORT: /],
+    ['HUB_WHATSAPP', 'whatsmeow', /HUB_WHATSAPP: /],
+    ['HUB_RATE_LIMIT_PER_MIN', '0', /HUB_RATE_LIMIT_PER_MIN: /],
+    ['HUB_ADMIN_TOKEN', 'short', /HUB_ADMIN_TOKEN: must be at least 16 characters/],
+  ])('refuses %s=%s with a message naming the variable', (name, value, pattern) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
+    expect(() => loadConfig({ [name]: value })).toThrow(pattern)
+  })
+
+  it('stops `npm start` with exit code 2 and the variable named', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, HUB_PORT: 'x', HUB_DATA_DIR: tempDir() } })
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    const code = await new Promise((r) => child.on('exit', r))
+    expect(code).toBe(2)
+    expect(err).toContain('HUB_PORT')
+  })
+})
+
+describe('uWebSockets.js loading', () => {
+  it('recognises the native binary', async () => {
+    const uWS = (await import('uWebSockets.js')).default
+    expect(isNativeUws(uWS)).toBe(true)
+  })
+
+  it('recognises the package\'s JavaScript fallback as not native', () => {
+    const require = createRequire(import.meta.url)
+    const fallback = require('uWebSockets.js/dist/index.js')
+    expect(isNativeUws(fallback)).toBe(false)
+  })
+
+  it('refuses to start when only the fallback loads', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, UWS_USE_FALLBACK: '1', HUB_PORT: '0', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent' },
+    })
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    const code = await new Promise((r) => child.on('exit', r))
+    expect(code).toBe(1)
+    expect(err).toContain('uWebSockets.js loaded its JavaScript fallback instead of the native binary')
+  })
+})
+
+describe('npm start', () => {
+  it('prints a working account token on first start and shuts down cleanly on SIGTERM', async () => {
+    const dir = tempDir()
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, HUB_PORT: '0', HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dir, HUB_LOG_LEVEL: 'info', HUB_ADMIN_TOKEN: '' } })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no token printed: ${out}`)), 20_000)
+      const check = setInterval(() => {
+        if (/Try it:/.test(out)) {
+          clearInterval(check)
+          clearTimeout(t)
+          resolve()
+        }
+      }, 50)
+    })
+    const token = /Account "default" token \(shown once\): (\S+)/.exec(out)![1]!
+    const port = /"port":(\d+)/.exec(out)![1]
+    const r = await fetch(`http://127.0.0.1:${port}/api/instance/list`, { headers: { token } })
+    expect(r.status).toBe(200)
+    expect(await r.json()).toEqual({ success: true, message: '0 Instances found', instances: [] })
+    expect(out).toMatch(/Admin token \(shown once; manages accounts\): \S+/)
+    child.kill('SIGTERM')
+    expect(await new Promise((r) => child.on('exit', r))).toBe(0)
+  })
+})
