@@ -17,6 +17,7 @@ export function mountEdges(cfg: HubConfig, log: Logger): NonNullable<StartOption
         maxBufferBytes: cfg.wsMaxBufferBytes,
         maxSubscriptions: cfg.wsMaxSubscriptions,
         maxFramesPerSec: cfg.wsMaxFramesPerSec,
+        maxBacklogFrames: cfg.changeLogMax,
       },
       log,
     )

@@ -101,7 +101,7 @@ export class Hub implements StatusWriter {
       this.store.setMeta('default_account_created', '1')
     }
 
-    this.pruneTimer = setInterval(() => this.pruneChangeLog(), 60_000)
+    this.pruneTimer = setInterval(() => this.prune(), 60_000)
     this.pruneTimer.unref()
     return first
   }
@@ -398,7 +398,8 @@ export class Hub implements StatusWriter {
     this.persist.forget(instance.id)
   }
 
-  private pruneChangeLog(): void {
+  /** Drops change-log rows beyond the configured count and age (runs every minute). */
+  prune(): void {
     try {
       this.persist.flush()
       this.store.pruneChangeLog(this.opts.changeLogMax, this.clock.now() - this.opts.changeLogMaxAgeS * 1000)

@@ -14,10 +14,13 @@ import type { SseHub } from './sse.js'
 export interface FanoutLimits {
   /** Outgoing bytes a socket may hold before it is closed (ordered) or folded (latest). */
   maxBufferBytes: number
+  /** Frames a catching-up socket may have waiting before it counts as a slow consumer. */
+  maxBacklogFrames: number
 }
 
 export class Fanout implements StreamListener {
   private sweepTimer: NodeJS.Timeout
+  private sweepSoon = false
   /** Deliveries handed to uWS since start (topic publishes, not per subscriber). */
   readonly stats = { published: 0, slowClosed: 0, folded: 0 }
 
@@ -37,10 +40,18 @@ export class Fanout implements StreamListener {
     if (e.kind !== 'added') this.app.publish(topic.instance(e.instance.id), bytes)
     this.stats.published++
 
-    const folding = this.registry.folding.get(e.account.id)
-    if (folding !== undefined) for (const ws of folding) this.fold(ws, e)
+    const detached = this.registry.detached.get(e.account.id)
+    if (detached !== undefined) for (const ws of [...detached]) this.hold(ws, e)
 
     this.sse.onChange(e)
+    // A burst can fill buffers long before the periodic sweep: check once after this turn.
+    if (!this.sweepSoon) {
+      this.sweepSoon = true
+      setImmediate(() => {
+        this.sweepSoon = false
+        this.sweep()
+      })
+    }
 
     if (e.kind === 'diff' && e.changes !== null && Object.keys(e.changes).some((k) => k.startsWith('connection.'))) {
       const cfg = e.instance.config.websocket
@@ -67,8 +78,9 @@ export class Fanout implements StreamListener {
   check(ws: Ws): void {
     const d = ws.getUserData() as StreamSocket
     if (d.closed) return
+    if (d.backlog !== null) return this.drainBacklog(ws, d)
     const buffered = ws.getBufferedAmount()
-    if (d.mode === 'ordered' || d.folding === null) {
+    if (d.folding === null) {
       if (buffered <= this.limits.maxBufferBytes) return
       if (d.mode === 'ordered') {
         this.stats.slowClosed++
@@ -77,20 +89,53 @@ export class Fanout implements StreamListener {
       }
       this.stats.folded++
       dropTopics(ws)
-      this.registry.startFolding(ws)
+      d.folding = new Map()
+      this.registry.detach(ws)
       return
     }
     if (buffered <= this.limits.maxBufferBytes / 2) this.flushFolded(ws)
+  }
+
+  /** Starts sending `frames` (a resume) at the pace the socket drains, holding live changes behind them. */
+  catchUp(ws: Ws, frames: string[]): void {
+    const d = ws.getUserData() as StreamSocket
+    dropTopics(ws)
+    d.folding = null
+    d.backlog = frames
+    this.registry.detach(ws)
+    this.drainBacklog(ws, d)
+  }
+
+  private drainBacklog(ws: Ws, d: StreamSocket): void {
+    const backlog = d.backlog!
+    let sent = 0
+    ws.cork(() => {
+      while (sent < backlog.length && ws.getBufferedAmount() < this.limits.maxBufferBytes) ws.send(backlog[sent++]!)
+    })
+    backlog.splice(0, sent)
+    if (backlog.length > 0) return
+    this.registry.attach(ws)
+    applyTopics(ws)
   }
 
   close(): void {
     clearInterval(this.sweepTimer)
   }
 
-  private fold(ws: Ws, e: ChangeEvent): void {
+  private hold(ws: Ws, e: ChangeEvent): void {
     const d = ws.getUserData() as StreamSocket
-    if (d.folding === null || (!d.all && !d.ids.has(e.instance.id))) return
+    if (!d.all && !d.ids.has(e.instance.id)) return
     if (e.kind === 'added' && !d.all) return
+    if (d.backlog !== null) {
+      d.backlog.push(e.frame)
+      // A socket that cannot catch up is as slow as one that stopped reading.
+      if (d.backlog.length > this.limits.maxBacklogFrames) {
+        this.stats.slowClosed++
+        ws.end(CLOSE.slowConsumer, 'slow consumer')
+      }
+      return
+    }
+    if (d.folding === null) return
     const prev = d.folding.get(e.instance.id)
     const next: Pending = {
       kind: e.kind,
@@ -112,7 +157,7 @@ export class Fanout implements StreamListener {
   private flushFolded(ws: Ws): void {
     const d = ws.getUserData() as StreamSocket
     const pending = [...(d.folding?.values() ?? [])].sort((a, b) => a.seq - b.seq)
-    this.registry.stopFolding(ws)
+    this.registry.attach(ws)
     const epoch = this.epoch()
     ws.cork(() => {
       for (const p of pending) ws.send(foldedFrame(epoch, p, d))

@@ -25,6 +25,11 @@ export interface StreamSocket {
   mode: 'ordered' | 'latest'
   /** Non-null while a `latest` subscriber is unsubscribed from its topics and changes are folded. */
   folding: Map<number, Pending> | null
+  /**
+   * Non-null while the socket catches up (a resume larger than its buffer): frames still to send,
+   * in order; live changes are appended until it is drained, then it rejoins its topics.
+   */
+  backlog: string[] | null
   closed: boolean
   windowStart: number
   frames: number
@@ -49,7 +54,8 @@ export const topic = {
 export class SocketRegistry {
   readonly byToken = new Map<string, Set<Ws>>()
   readonly streams = new Set<Ws>()
-  readonly folding = new Map<number, Set<Ws>>()
+  /** Sockets detached from their topics (folding or catching up), by account. */
+  readonly detached = new Map<number, Set<Ws>>()
 
   add(ws: Ws): void {
     const d = ws.getUserData()
@@ -67,24 +73,24 @@ export class SocketRegistry {
     if (this.byToken.get(d.principal.tokenHash)?.size === 0) this.byToken.delete(d.principal.tokenHash)
     if (d.kind === 'stream') {
       this.streams.delete(ws)
-      this.stopFolding(ws)
+      this.attach(ws)
     }
   }
 
-  startFolding(ws: Ws): void {
-    const d = ws.getUserData() as StreamSocket
-    d.folding = new Map()
-    const accountId = d.principal.account.id
-    let set = this.folding.get(accountId)
-    if (set === undefined) this.folding.set(accountId, (set = new Set()))
+  detach(ws: Ws): void {
+    const accountId = (ws.getUserData() as StreamSocket).principal.account.id
+    let set = this.detached.get(accountId)
+    if (set === undefined) this.detached.set(accountId, (set = new Set()))
     set.add(ws)
   }
 
-  stopFolding(ws: Ws): void {
+  /** Forgets folding and backlog; the caller re-applies the topics of a live socket. */
+  attach(ws: Ws): void {
     const d = ws.getUserData() as StreamSocket
     d.folding = null
-    const set = this.folding.get(d.principal.account.id)
+    d.backlog = null
+    const set = this.detached.get(d.principal.account.id)
     set?.delete(ws)
-    if (set?.size === 0) this.folding.delete(d.principal.account.id)
+    if (set?.size === 0) this.detached.delete(d.principal.account.id)
   }
 }

@@ -13,6 +13,11 @@ export interface SubscribeLimits {
   maxSubscriptions: number
 }
 
+/** Sends a resume's frames at the pace the socket drains (the fan-out owns the pacing). */
+export interface CatchUp {
+  catchUp(ws: Ws, frames: string[]): void
+}
+
 /** The instances a subscribe names, or an error message. Another account's names read as unknown. */
 export function resolveTargets(hub: Hub, d: StreamSocket, names: SubscribeFrame['instances']): LiveInstance[] | string {
   const p = d.principal
@@ -30,7 +35,7 @@ export function resolveTargets(hub: Hub, d: StreamSocket, names: SubscribeFrame[
   return out
 }
 
-export function subscribe(hub: Hub, ws: Ws, f: SubscribeFrame, limits: SubscribeLimits): void {
+export function subscribe(hub: Hub, ws: Ws, f: SubscribeFrame, limits: SubscribeLimits, pacer: CatchUp): void {
   const d = ws.getUserData() as StreamSocket
   const targets = resolveTargets(hub, d, f.instances)
   if (typeof targets === 'string') {
@@ -49,22 +54,24 @@ export function subscribe(hub: Hub, ws: Ws, f: SubscribeFrame, limits: Subscribe
 
   const account = d.principal.account
   const replay = f.since !== undefined && f.since.epoch === hub.epoch ? hub.changesSince(account, f.since.seq) : null
-  if (replay !== null) {
-    ws.send(resumedFrame(f.id, hub.epoch, f.since!.seq))
-    const wanted = new Set(targets.map((t) => t.id))
-    for (const c of replay) if (all || wanted.has(c.instanceId)) ws.send(c.frame)
-  } else {
-    ws.send(snapshotFrame(f.id, hub.epoch, account.seq, targets.map(ryzeBytes)))
-  }
-
   if (all) {
     d.all = true
     d.ids.clear()
   } else if (!d.all) {
     for (const t of targets) d.ids.add(t.id)
   }
-  // A folding socket takes its topics back when it drains.
-  if (d.folding === null) applyTopics(ws)
+
+  if (replay !== null) {
+    ws.send(resumedFrame(f.id, hub.epoch, f.since!.seq))
+    const wanted = new Set(targets.map((t) => t.id))
+    const frames = replay.filter((c) => all || wanted.has(c.instanceId)).map((c) => c.frame)
+    if (d.backlog !== null) d.backlog.push(...frames)
+    else if (frames.length > 0) return pacer.catchUp(ws, frames)
+  } else {
+    ws.send(snapshotFrame(f.id, hub.epoch, account.seq, targets.map(ryzeBytes)))
+  }
+  // A detached socket takes its topics back when it drains.
+  if (d.folding === null && d.backlog === null) applyTopics(ws)
 }
 
 export function unsubscribe(ws: Ws, hub: Hub, f: UnsubscribeFrame): void {
@@ -84,8 +91,8 @@ export function unsubscribe(ws: Ws, hub: Hub, f: UnsubscribeFrame): void {
     }
     for (const t of targets) d.ids.delete(t.id)
   }
-  if (d.folding === null) applyTopics(ws)
-  else for (const id of [...d.folding.keys()]) if (!d.all && !d.ids.has(id)) d.folding.delete(id)
+  if (d.folding === null && d.backlog === null) applyTopics(ws)
+  else if (d.folding !== null) for (const id of [...d.folding.keys()]) if (!d.all && !d.ids.has(id)) d.folding.delete(id)
   ws.send(JSON.stringify({ type: 'unsubscribed', id: f.id }))
 }
 

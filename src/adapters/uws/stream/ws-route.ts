@@ -20,6 +20,7 @@ export interface WsLimits {
   maxBufferBytes: number
   maxSubscriptions: number
   maxFramesPerSec: number
+  maxBacklogFrames: number
 }
 
 export function mountWs(
@@ -29,7 +30,8 @@ export function mountWs(
   const { hub, gate, registry, fanout, log, limits } = deps
   const behavior = {
     compression: uWS.DISABLED,
-    maxPayloadLength: limits.maxFrameBytes,
+    // uWS drops the connection without a close frame past this; below it we close with 1009 ourselves.
+    maxPayloadLength: Math.max(limits.maxFrameBytes * 4, 64 * 1024),
     idleTimeout: limits.idleTimeoutS,
     sendPingsAutomatically: true,
     // The hard stop behind the 4008 sweep: past it uWS drops the frame and closes the socket, and
@@ -56,6 +58,7 @@ export function mountWs(
           ids: new Set(),
           mode: 'ordered',
           folding: null,
+          backlog: null,
           closed: false,
           windowStart: 0,
           frames: 0,
@@ -69,6 +72,10 @@ export function mountWs(
     open: (ws) => registry.add(ws),
     message: (ws, message) => {
       try {
+        if (message.byteLength > limits.maxFrameBytes) {
+          ws.end(CLOSE.tooBig, 'frame too big')
+          return
+        }
         onMessage(ws, Buffer.from(message).toString('utf8'))
       } catch (err) {
         log.error({ err }, 'stream frame handler failed')
@@ -97,7 +104,7 @@ export function mountWs(
     }
     const f = decoded.frame
     if (f.type === 'ping') ws.send(pongFrame(f.id))
-    else if (f.type === 'subscribe') subscribe(hub, ws, f, limits)
+    else if (f.type === 'subscribe') subscribe(hub, ws, f, limits, fanout)
     else unsubscribe(ws, hub, f)
   }
 

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
+
+interface SseEvent {
+  id: string
+  event: string
+  data: any
+}
+
+async function openSse(h: TestHub, path: string, headers: Record<string, string> = {}) {
+  const ctrl = new AbortController()
+  const res = await fetch(h.base + path, { headers: { token: h.token, ...headers }, signal: ctrl.signal })
+  const events: SseEvent[] = []
+  let buf = ''
+  const reader = res.body!.getReader()
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        buf += Buffer.from(value).toString()
+        let i: number
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i)
+          buf = buf.slice(i + 2)
+          const lines = Object.fromEntries(block.split('\n').filter((l) => /^(id|event|data): /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]))
+          if (lines.event) events.push({ id: lines.id!, event: lines.event, data: JSON.parse(lines.data!) })
+        }
+      }
+    } catch {
+      /* aborted */
+    }
+  })()
+  const until = async (n: number) => {
+    for (let t = 0; t < 200 && events.length < n; t++) await new Promise((r) => setTimeout(r, 10))
+    if (events.length < n) throw new Error(`only ${events.length} events: ${JSON.stringify(events)}`)
+  }
+  return { res, events, until, close: async () => { ctrl.abort(); await pump } }
+}
+
+let h: TestHub
+beforeAll(async () => {
+  h = await startTestHub()
+  await createInstances(h, ['a', 'b'])
+})
+afterAll(() => h.stop())
+
+describe('GET /api/instance/stream (SSE)', () => {
+  it('sends a snapshot, then the same diff frames as the WebSocket, each with id <epoch>:<seq>', async () => {
+    const s = await openSse(h, '/api/instance/stream')
+    expect(s.res.headers.get('content-type')).toBe('text/event-stream')
+    await s.until(1)
+    const snap = s.events[0]!
+    expect(snap.event).toBe('snapshot')
+    expect(snap.id).toBe(`${h.hub.epoch}:${snap.data.seq}`)
+    expect(snap.data.instances.map((i: any) => i.name)).toEqual(['a', 'b'])
+    h.hub.updateStatus(instanceId(h, 'b'), { state: 'connecting', displayStatus: 'Connecting…' })
+    await s.until(2)
+    const diff = s.events[1]!
+    expect(diff.event).toBe('diff')
+    expect(diff.id).toBe(`${h.hub.epoch}:${snap.data.seq + 1}`)
+    expect(diff.data).toMatchObject({ type: 'diff', seq: snap.data.seq + 1, instance: 'b', changes: { 'connection.state': 'connecting' } })
+    await s.close()
+  })
+
+  it('resumes from Last-Event-ID exactly as since does', async () => {
+    const first = await openSse(h, '/api/instance/stream')
+    await first.until(1)
+    const lastId = first.events[0]!.id
+    await first.close()
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'missed 1' })
+    h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'missed 2' })
+    const again = await openSse(h, '/api/instance/stream', { 'last-event-id': lastId })
+    await again.until(3)
+    const seq = Number(lastId.split(':')[1])
+    expect(again.events.map((e) => [e.event, e.id])).toEqual([
+      ['resumed', lastId],
+      ['diff', `${h.hub.epoch}:${seq + 1}`],
+      ['diff', `${h.hub.epoch}:${seq + 2}`],
+    ])
+    expect(again.events[0]!.data).toEqual({ type: 'resumed', epoch: h.hub.epoch, seq, recovered: true })
+    expect(again.events[2]!.data.changes['connection.displayStatus']).toBe('missed 2')
+    await again.close()
+  })
+
+  it('applies the list filter and refuses a single unknown name with 404', async () => {
+    const s = await openSse(h, '/api/instance/stream?instanceName=a')
+    await s.until(1)
+    expect(s.events[0]!.data.instances.map((i: any) => i.name)).toEqual(['a'])
+    h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'not for a' })
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'for a' })
+    await s.until(2)
+    expect(s.events[1]!.data.instance).toBe('a')
+    await s.close()
+    const r = await h.req('GET', '/api/instance/stream?instanceName=zzz')
+    expect(r.status).toBe(404)
+    expect((await h.req('GET', '/api/instance/stream', { token: 'bad' })).status).toBe(401)
+  })
+})
