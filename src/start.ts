@@ -66,6 +66,7 @@ export async function startHub(cfg: HubConfig, opts: StartOptions): Promise<Runn
         createRateLimitPerMin: cfg.createRateLimitPerMin,
         unauthRateLimitPerMin: cfg.unauthRateLimitPerMin,
       },
+      connectTimeoutMs: cfg.connectTimeoutMs,
     },
     (s) => {
       edges = opts.mount?.(s, hub, wa)

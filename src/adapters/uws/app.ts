@@ -14,6 +14,7 @@ import { Router } from './route.js'
 import { adminRoutes } from './routes/admin.js'
 import { instanceRoutes } from './routes/instances.js'
 import { integrationRoutes } from './routes/integrations.js'
+import { lifecycleRoutes } from './routes/lifecycle.js'
 
 export interface ServerDeps {
   hub: Hub
@@ -21,6 +22,7 @@ export interface ServerDeps {
   clock: Clock
   log: Logger
   limits: GateLimits
+  connectTimeoutMs: number
 }
 
 export interface Server {
@@ -48,6 +50,7 @@ export function createServer(deps: ServerDeps, mount: (s: Server) => void = () =
   adminRoutes(router, deps.hub)
   instanceRoutes(router, deps.hub, deps.wa)
   integrationRoutes(router, deps.hub, deps.wa)
+  lifecycleRoutes(router, deps.hub, deps.wa, deps.connectTimeoutMs)
 
   const server: Server = {
     app,

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../../core/errors.js'
+import { WhatsAppError } from '../../core/ports.js'
 
 export const MAX_BODY_BYTES = 64 * 1024
 
@@ -118,6 +119,7 @@ export function sendFailure(ctx: Ctx, err: unknown, log: Logger): void {
     sendBytes(ctx, err.status, body, err.headers ? Object.entries(err.headers) : undefined, err instanceof BodyTooLarge)
     return
   }
+  if (err instanceof WhatsAppError) return sendError(ctx, err.httpStatus, err.message)
   log.error({ err, url: ctx.url, method: ctx.method }, 'request failed')
   sendError(ctx, 500, MSG.internal)
 }
