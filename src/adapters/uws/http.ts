@@ -38,41 +38,67 @@ export interface Ctx {
   method: string
   url: string
   params: string[]
-  /** Decoded query values. */
-  query: URLSearchParams
+  /** Decoded query values (parsed on first use). */
+  readonly query: URLSearchParams
   token: string | null
   ifNoneMatch: string
   lastEventId: string
-  ip: string
+  /** The client address; read it only before the first await (it asks `res`). */
+  readonly ip: string
   /** True once the response was aborted by the peer or already answered: nothing more may be written. */
   done: boolean
   /** Headers every response of this request carries (rate limits). */
   headers: [string, string][]
 }
 
+class RequestCtx implements Ctx {
+  done = false
+  headers: [string, string][] = []
+  private parsed: URLSearchParams | null = null
+  private address: string | null = null
+
+  constructor(
+    readonly res: HttpResponse,
+    readonly method: string,
+    readonly url: string,
+    readonly params: string[],
+    private readonly rawQuery: string,
+    public token: string | null,
+    readonly ifNoneMatch: string,
+    readonly lastEventId: string,
+  ) {}
+
+  get query(): URLSearchParams {
+    return (this.parsed ??= new URLSearchParams(this.rawQuery))
+  }
+
+  get ip(): string {
+    return (this.address ??= Buffer.from(this.res.getRemoteAddressAsText()).toString())
+  }
+}
+
+// The list endpoints are the hot path: this reads only what every request needs, and parses the
+// query and the client address only when something asks for them.
 export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number): Ctx {
   const params: string[] = []
   for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''))
-  const query = new URLSearchParams(req.getQuery() ?? '')
-  const auth = req.getHeader('authorization')
-  const header = req.getHeader('token')
-  let token: string | null = null
-  if (header !== '') token = header
-  else if (auth.toLowerCase().startsWith('bearer ')) token = auth.slice(7).trim()
-  else token = query.get('token')
-  return {
-    res,
-    method: req.getCaseSensitiveMethod(),
-    url: req.getUrl(),
-    params,
-    query,
-    token: token === '' ? null : token,
-    ifNoneMatch: req.getHeader('if-none-match'),
-    lastEventId: req.getHeader('last-event-id'),
-    ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
-    done: false,
-    headers: [],
+  const rawQuery = req.getQuery() ?? ''
+  let token: string | null = req.getHeader('token')
+  if (token === '') {
+    const auth = req.getHeader('authorization')
+    if (auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') token = auth.slice(7).trim()
+    else token = rawQuery.includes('token=') ? new URLSearchParams(rawQuery).get('token') : null
   }
+  return new RequestCtx(
+    res,
+    req.getCaseSensitiveMethod(),
+    req.getUrl(),
+    params,
+    rawQuery,
+    token === '' ? null : token,
+    req.getHeader('if-none-match'),
+    req.getHeader('last-event-id'),
+  )
 }
 
 /** Marks the response aborted; must be called before the handler's first await. */
