@@ -10,7 +10,6 @@ import {
   proto,
   type AuthenticationCreds,
   type AuthenticationState,
-  type ILogger,
   type SignalDataSet,
   type SignalDataTypeMap,
   type SignalKeyStore,
@@ -21,6 +20,9 @@ import type { SessionInfo, SessionPort } from '../../core/whatsapp/socket-port.j
 import type { Db } from './db.js'
 import { waCreds, waKeys } from './schema.js'
 
+/** Baileys' ILogger (not exported by name from the package index). */
+export type BaileysLogger = NonNullable<Parameters<typeof makeCacheableSignalKeyStore>[1]>
+
 /** The auth state every socket generation of one instance shares (one in-memory creds object). */
 export interface AuthHandle {
   state: AuthenticationState
@@ -30,7 +32,7 @@ export interface AuthHandle {
 
 export interface SessionStoreOptions {
   /** For the key cache's trace logs. */
-  logger?: ILogger
+  logger?: BaileysLogger
   now?: () => number
 }
 

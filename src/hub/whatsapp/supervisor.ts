@@ -149,6 +149,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     for (const e of entries) {
       e.timers.clearAll()
       this.dropSocket(e, 'stop')
+      this.notify(e)
     }
     await Promise.all(entries.map((e) => e.wiping.then(() => this.deps.sessions.flush(e.id))))
   }
@@ -378,6 +379,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
   private connectOutcome(e: Entry, wantPairing: boolean): ConnectResult | WhatsAppError | undefined {
     const m = e.machine
     if (e.forgotten) return new WhatsAppError(404, 'Instance was removed')
+    if (this.closed) return new WhatsAppError(503, 'The WhatsApp layer is shutting down')
     if (m.phase === 'OPEN') return { status: 'connected' }
     if (m.phase === 'AWAITING_QR') {
       if (!wantPairing) return m.qr === null ? undefined : { status: 'qr', qr: m.qr }

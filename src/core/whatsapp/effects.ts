@@ -1,0 +1,24 @@
+/**
+ * @module What the state machine asks the runner to do. The runner executes effects in list order.
+ */
+import type { StatusPatch } from '../status.js'
+import type { TimerKind } from './events.js'
+
+export type Effect =
+  /** Create socket generation `gen` with the instance's auth state (after any pending wipe). */
+  | { type: 'createSocket'; gen: number }
+  /** End the live socket; its close event is then ignored. */
+  | { type: 'endSocket'; why: 'stop' | 'watchdog' }
+  /** `sock.logout()`; the close it causes (401, or any close if it fails) ends in LOGGED_OUT. */
+  | { type: 'logoutSocket' }
+  /** Replaces a timer of the same kind. */
+  | { type: 'scheduleTimer'; kind: TimerKind; ms: number }
+  | { type: 'cancelTimer'; kind: TimerKind }
+  /** Delete creds and keys. */
+  | { type: 'wipeAuth' }
+  /** Whether the saved session is reconnected at the next start (false after a stop or a terminal close). */
+  | { type: 'setAutoStart'; autoStart: boolean }
+  | { type: 'fetchProfile'; jid: string }
+  | { type: 'setPresence'; presence: 'available' | 'unavailable' }
+  | { type: 'requestPairingCode'; number: string }
+  | { type: 'publish'; patch: StatusPatch }

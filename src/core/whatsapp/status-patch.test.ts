@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import { connectionStateOf, displayStatusOf, toStatusPatch } from './status-patch.js'
+import { initialMachine, type LastClose, type MachineState, type Phase } from './machine-state.js'
+
+const lost: LastClose = { code: 408, name: 'connectionLost', message: 'Connection was lost', label: 'connection lost' }
+const forbidden: LastClose = { code: 403, name: 'forbidden', message: 'Connection Failure', label: 'forbidden' }
+
+function state(phase: Phase, extra: Partial<MachineState> = {}): MachineState {
+  return { ...initialMachine(), phase, ...extra }
+}
+
+describe('connectionStateOf', () => {
+  it.each<[Phase, string]>([
+    ['OPEN', 'connected'],
+    ['CONNECTING', 'connecting'],
+    ['AWAITING_QR', 'connecting'],
+    ['PAIRED_RESTARTING', 'connecting'],
+    ['RECONNECT_WAIT', 'connecting'],
+    ['QR_EXPIRED', 'disconnected'],
+    ['CONFLICT', 'disconnected'],
+    ['BLOCKED', 'disconnected'],
+    ['NEEDS_UPDATE', 'disconnected'],
+    ['NEEDS_ATTENTION', 'disconnected'],
+    ['STOPPED', 'disconnected'],
+    ['LOGGED_OUT', 'loggedout'],
+  ])('maps %s to %s', (phase, expected) => {
+    expect(connectionStateOf(phase)).toBe(expected)
+  })
+})
+
+describe('displayStatusOf', () => {
+  it.each<[MachineState, string]>([
+    [state('OPEN'), 'Online'],
+    [state('CONNECTING'), 'Connecting…'],
+    [state('PAIRED_RESTARTING'), 'Connecting…'],
+    [state('AWAITING_QR', { qr: 'q' }), 'Waiting for QR scan'],
+    [state('AWAITING_QR', { qr: 'q', pairingCode: 'ABCD1234' }), 'Waiting for pairing code'],
+    [state('RECONNECT_WAIT', { attempt: 2, lastClose: lost }), 'Reconnecting (connection lost), attempt 2'],
+    [state('QR_EXPIRED'), 'Disconnected (QR expired)'],
+    [state('CONFLICT'), 'Disconnected (connection replaced)'],
+    [state('BLOCKED', { lastClose: forbidden }), 'Blocked (forbidden)'],
+    [state('NEEDS_UPDATE'), 'Needs update (client too old)'],
+    [state('LOGGED_OUT'), 'Logged out'],
+    [state('STOPPED'), 'Disconnected (stopped)'],
+  ])('renders %#: %s', (s, text) => {
+    expect(displayStatusOf(s)).toBe(text)
+  })
+})
+
+describe('toStatusPatch', () => {
+  it('leaves number and profile out while the account is unknown', () => {
+    expect(toStatusPatch(state('CONNECTING'))).toEqual({
+      state: 'connecting',
+      reason: null,
+      displayStatus: 'Connecting…',
+      retryAt: null,
+      presenceStatus: 'unavailable',
+    })
+  })
+
+  it('derives isBusiness from a business platform before any profile fetch', () => {
+    const s = state('OPEN', { me: { jid: '1@s.whatsapp.net', name: 'Shop' }, platform: 'smba', online: true })
+    expect(toStatusPatch(s)).toMatchObject({
+      presenceStatus: 'available',
+      numberJid: '1@s.whatsapp.net',
+      profile: { name: 'Shop', isBusiness: true, businessName: 'Shop' },
+    })
+  })
+
+  it('shows retryAt only while a retry is scheduled', () => {
+    const due = Date.parse('2026-03-01T12:00:01.500Z')
+    expect(toStatusPatch(state('RECONNECT_WAIT', { dueAt: due, attempt: 1, lastClose: lost })).retryAt).toBe('2026-03-01T12:00:01.500Z')
+    expect(toStatusPatch(state('CONNECTING', { dueAt: due })).retryAt).toBeNull()
+  })
+
+  it('reports presence as unavailable outside OPEN even when Baileys said online', () => {
+    expect(toStatusPatch(state('CONNECTING', { online: true })).presenceStatus).toBe('unavailable')
+  })
+})

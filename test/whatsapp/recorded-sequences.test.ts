@@ -1,0 +1,334 @@
+/**
+ * The recorded Baileys rc.9 sequences (baileys.md §4.1) replayed through Baileys' own event emitter
+ * into the adapter and the runner, with manual time.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { OpenedDb } from '../../src/adapters/sqlite/db.js'
+import { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
+import { WhatsAppSupervisor } from '../../src/hub/whatsapp/supervisor.js'
+import { boom, fakeFactory, type FakeBaileysSocket } from './fake-baileys-socket.js'
+import { dbWithInstances, ManualTime, RecordingWriter, ref, settle, silentLog, T0 } from './helpers.js'
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+const JID = '15551234567@s.whatsapp.net'
+const CONNECTING = { connection: 'connecting', receivedPendingNotifications: false, qr: undefined } as const
+const QR1 = '2@ref1,noiseB64,identityB64,advB64'
+const ACCOUNT = {
+  details: Buffer.from('details'),
+  accountSignatureKey: Buffer.alloc(32, 1),
+  accountSignature: Buffer.alloc(64, 2),
+  deviceSignature: Buffer.alloc(64, 3),
+}
+const PAIR_SUCCESS = {
+  account: ACCOUNT,
+  me: { id: '15551234567:12@s.whatsapp.net', name: undefined, lid: '99887766554433:12@lid' },
+  signalIdentities: [],
+  platform: 'android',
+}
+const LOGIN_ME = { me: { id: '15551234567:12@s.whatsapp.net', name: 'Ana', lid: '99887766554433:12@lid' } }
+const RESTART_REQUIRED = () => boom(515, 'Stream Errored (restart required)', { tag: 'stream:error', attrs: { code: '515' } })
+
+let time: ManualTime
+let opened: OpenedDb
+let writer: RecordingWriter
+let sessions: SqliteSessionStore
+let sockets: FakeBaileysSocket[]
+let wa: WhatsAppSupervisor
+
+beforeEach(() => {
+  time = new ManualTime()
+  opened = dbWithInstances(1)
+  writer = new RecordingWriter(time)
+  sessions = new SqliteSessionStore(opened.db)
+  const fake = fakeFactory(sessions)
+  sockets = fake.sockets
+  wa = new WhatsAppSupervisor({ writer, sessions, factory: fake.factory, log: silentLog, clock: time, timers: time, random: () => 0.5 })
+})
+
+afterEach(async () => {
+  await wa.shutdown()
+  opened.close()
+})
+
+function last(): FakeBaileysSocket {
+  const s = sockets[sockets.length - 1]
+  if (s === undefined) throw new Error('no socket created')
+  return s
+}
+
+/** The RESTART AFTER 515 sequence, which is also what any login with saved creds looks like. */
+async function login(s: FakeBaileysSocket): Promise<void> {
+  s.update(CONNECTING)
+  s.emit('creds.update', { nextPreKeyId: 31, firstUnuploadedPreKeyId: 31 })
+  s.emit('creds.update', LOGIN_ME)
+  s.update({ connection: 'open' })
+  s.update({ receivedPendingNotifications: true })
+  await settle()
+}
+
+/** A saved paired session, reconnected and open on socket generation 1. */
+async function openFromSavedSession(): Promise<FakeBaileysSocket> {
+  const auth = sessions.auth(1)
+  Object.assign(auth.state.creds, PAIR_SUCCESS, LOGIN_ME)
+  await auth.saveCreds()
+  await wa.reconnect(ref(1))
+  await settle()
+  await login(last())
+  return last()
+}
+
+describe('recorded sequences through makeEventBuffer, the adapter and the runner', () => {
+  it('FIRST QR LOGIN then RESTART AFTER 515 ends connected on generation 2 with the same creds', async () => {
+    const pending = wa.connect(ref(1), { timeoutMs: 60_000 })
+    await settle()
+    const s1 = last()
+    s1.update(CONNECTING)
+    s1.update({ qr: QR1 })
+    expect(await pending).toEqual({ status: 'qr', qr: QR1 })
+
+    s1.emit('creds.update', PAIR_SUCCESS)
+    s1.update({ isNewLogin: true, qr: undefined })
+    expect(writer.status(1)).toMatchObject({ state: 'connecting', displayStatus: 'Connecting…', numberJid: JID })
+    expect(wa.machineState(1)?.phase).toBe('PAIRED_RESTARTING')
+
+    s1.closeWith(RESTART_REQUIRED())
+    expect(time.pendingDelays()).toEqual([125])
+    await time.advance(125)
+    expect(sockets).toHaveLength(2)
+    const s2 = last()
+    expect(s2.authState.creds).toBe(s1.authState.creds)
+    expect(sessions.info(1)).toEqual({ paired: true, autoStart: true, me: { jid: JID }, platform: 'android' })
+
+    await login(s2)
+    expect(writer.status(1)).toEqual({
+      state: 'connected',
+      since: iso(T0 + 125),
+      reason: null,
+      displayStatus: 'Online',
+      retryAt: null,
+      numberJid: JID,
+      presenceStatus: 'unavailable',
+      profile: { name: 'Ana', pictureUrl: 'https://pps.example/me.jpg', isBusiness: false, businessName: '' },
+    })
+    expect(s2.called('profilePictureUrl')).toEqual([[JID, 'image']])
+    expect(wa.machineState(1)).toMatchObject({ phase: 'OPEN', gen: 2, synced: true })
+    expect(time.pendingDelays()).toEqual([60_000])
+
+    // Late events of generation 1 change nothing.
+    const before = wa.machineState(1)
+    s1.update({ connection: 'open' })
+    s1.emit('creds.update', { me: { id: '19999999999:1@s.whatsapp.net', name: 'Other' } })
+    expect(wa.machineState(1)?.gen).toBe(2)
+    expect(wa.machineState(1)?.phase).toBe(before?.phase)
+  })
+
+  it('a pairing code is requested after the first QR, and the typed number is not published', async () => {
+    const pending = wa.connect(ref(1), { number: '15550001111', timeoutMs: 60_000 })
+    await settle()
+    const s1 = last()
+    s1.update(CONNECTING)
+    expect(s1.called('requestPairingCode')).toEqual([])
+    s1.update({ qr: QR1 })
+    // requestPairingCode emits the whole creds with me = the typed number before anything is paired.
+    s1.emit('creds.update', { ...s1.authState.creds, me: { id: '15550001111@s.whatsapp.net', name: '~' } })
+    expect(await pending).toEqual({ status: 'pairing', pairingCode: 'KC4LVSL1' })
+    expect(s1.called('requestPairingCode')).toEqual([['15550001111']])
+    expect(writer.status(1)).toMatchObject({ displayStatus: 'Waiting for pairing code', numberJid: null })
+  })
+
+  it('CONNECTION LOST backs off 750 ms then 1.5 s and reconnects', async () => {
+    const s1 = await openFromSavedSession()
+    s1.closeWith(boom(408, 'Connection was lost'))
+    expect(writer.status(1)).toMatchObject({
+      state: 'connecting',
+      reason: { code: 408, name: 'connectionLost', message: 'Connection was lost' },
+      displayStatus: 'Reconnecting (connection lost), attempt 1',
+      retryAt: iso(T0 + 750),
+      presenceStatus: 'unavailable',
+    })
+    expect(time.pendingDelays()).toEqual([750])
+
+    await time.advance(750)
+    const s2 = last()
+    s2.update(CONNECTING)
+    s2.closeWith(boom(408, 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)'))
+    expect(writer.status(1)).toMatchObject({
+      displayStatus: 'Reconnecting (connection lost), attempt 2',
+      retryAt: iso(T0 + 750 + 1_500),
+    })
+
+    await time.advance(1_500)
+    await login(last())
+    expect(sockets).toHaveLength(3)
+    expect(writer.status(1)).toMatchObject({ state: 'connected', displayStatus: 'Online', retryAt: null })
+  })
+
+  it('the server ending the stream (428) is retried like a lost connection', async () => {
+    const s1 = await openFromSavedSession()
+    s1.closeWith(boom(428, 'Connection Terminated by Server'))
+    expect(writer.status(1)).toMatchObject({
+      reason: { code: 428, name: 'connectionClosed', message: 'Connection Terminated by Server' },
+      displayStatus: 'Reconnecting (connection closed), attempt 1',
+    })
+  })
+
+  it.each([
+    ['device removed on the phone', 'Stream Errored (conflict)', { tag: 'conflict', attrs: { type: 'device_removed' } }],
+    ['dead creds at login', 'Connection Failure', { reason: '401', location: 'frc' }],
+    ['our own sock.logout()', 'Intentional Logout', undefined],
+  ])('LOGGED OUT (%s) wipes the session and never reconnects', async (_, message, data) => {
+    const s1 = await openFromSavedSession()
+    s1.closeWith(boom(401, message, data))
+    await settle()
+    expect(writer.status(1)).toMatchObject({
+      state: 'loggedout',
+      reason: { code: 401, name: 'loggedOut', message },
+      displayStatus: 'Logged out',
+      numberJid: null,
+      profile: { name: '', pictureUrl: null, isBusiness: false, businessName: '' },
+    })
+    expect(sessions.info(1)).toBeNull()
+    expect(time.pendingDelays()).toEqual([])
+    await time.advance(3_600_000)
+    expect(sockets).toHaveLength(1)
+  })
+
+  it('logout() calls sock.logout(), whose 401 close ends loggedout', async () => {
+    const s1 = await openFromSavedSession()
+    await wa.logout(ref(1))
+    expect(s1.called('logout')).toEqual([[undefined]])
+    expect(writer.status(1)).toMatchObject({ state: 'loggedout', reason: { code: 401, name: 'loggedOut', message: 'Intentional Logout' } })
+    expect(sessions.info(1)).toBeNull()
+  })
+
+  it('logout() ends the socket when sock.logout() fails, and still ends loggedout', async () => {
+    const s1 = await openFromSavedSession()
+    s1.logoutFails = true
+    await wa.logout(ref(1))
+    expect(s1.called('end')).toEqual([[undefined]])
+    expect(writer.status(1)).toMatchObject({
+      state: 'loggedout',
+      displayStatus: 'Logged out',
+      reason: { code: null, name: 'loggedOut', message: 'Intentional Logout' },
+    })
+    expect(sessions.info(1)).toBeNull()
+  })
+
+  it('BAD SESSION (500) five times without a stable open parks in needs attention', async () => {
+    let s = await openFromSavedSession()
+    for (let i = 1; i <= 4; i++) {
+      s.closeWith(boom(500, 'Stream Errored (xml-not-well-formed)', { tag: 'xml-not-well-formed', attrs: {} }))
+      expect(writer.status(1).displayStatus).toBe(`Reconnecting (bad session), attempt ${i}`)
+      await time.advance(time.pendingDelays()[0])
+      s = last()
+      await login(s)
+    }
+    s.closeWith(boom(500, 'Stream Errored (xml-not-well-formed)', { tag: 'xml-not-well-formed', attrs: {} }))
+    expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Needs attention (bad session)', retryAt: null })
+    expect(sockets).toHaveLength(5)
+    expect(time.pendingDelays()).toEqual([])
+  })
+
+  it('CONNECTION REPLACED (440) retries once after 10 s, then parks in conflict', async () => {
+    const s1 = await openFromSavedSession()
+    const replaced = () => boom(440, 'Stream Errored (conflict)', { tag: 'conflict', attrs: { type: 'replaced' } })
+    s1.closeWith(replaced())
+    expect(time.pendingDelays()).toEqual([10_000])
+    await time.advance(10_000)
+    await login(last())
+    last().closeWith(replaced())
+    expect(writer.status(1)).toMatchObject({
+      state: 'disconnected',
+      reason: { code: 440, name: 'connectionReplaced', message: 'Stream Errored (conflict)' },
+      displayStatus: 'Disconnected (connection replaced)',
+    })
+    expect(time.pendingDelays()).toEqual([])
+    expect(sessions.info(1)?.autoStart).toBe(false)
+  })
+
+  it('CLIENT TOO OLD (405) retries once after 5 min, then stops', async () => {
+    const auth = sessions.auth(1)
+    Object.assign(auth.state.creds, PAIR_SUCCESS, LOGIN_ME)
+    await auth.saveCreds()
+    await wa.reconnect(ref(1))
+    await settle()
+    const tooOld = () => boom(405, 'Connection Failure', { reason: '405', location: 'vll' })
+    last().update(CONNECTING)
+    last().closeWith(tooOld())
+    expect(writer.status(1)).toMatchObject({
+      state: 'disconnected',
+      reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
+      displayStatus: 'Needs update (client too old)',
+      retryAt: iso(T0 + 300_000),
+    })
+    await time.advance(300_000)
+    expect(sockets).toHaveLength(2)
+    last().update(CONNECTING)
+    last().closeWith(tooOld())
+    expect(writer.status(1)).toMatchObject({ displayStatus: 'Needs update (client too old)', retryAt: null })
+    await time.advance(3_600_000)
+    expect(sockets).toHaveLength(2)
+  })
+
+  it('QR refs ending parks in QR expired without a new socket', async () => {
+    const pending = wa.connect(ref(1), { timeoutMs: 60_000 })
+    await settle()
+    last().update(CONNECTING)
+    last().update({ qr: QR1 })
+    await pending
+    last().closeWith(boom(408, 'QR refs attempts ended'))
+    expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Disconnected (QR expired)' })
+    await time.advance(3_600_000)
+    expect(sockets).toHaveLength(1)
+  })
+
+  it('the connect watchdog ends a socket that never leaves connecting and backs off', async () => {
+    const auth = sessions.auth(1)
+    Object.assign(auth.state.creds, PAIR_SUCCESS, LOGIN_ME)
+    await auth.saveCreds()
+    await wa.reconnect(ref(1))
+    await settle()
+    last().update(CONNECTING)
+    await time.advance(34_999)
+    expect(last().called('end')).toEqual([])
+    await time.advance(1)
+    expect(last().called('end')).toEqual([[undefined]])
+    expect(writer.status(1)).toMatchObject({
+      state: 'connecting',
+      reason: { code: null, name: 'connectWatchdog', message: 'No answer from WhatsApp within 35 s' },
+      displayStatus: 'Reconnecting (no answer), attempt 1',
+      retryAt: iso(T0 + 35_000 + 750),
+    })
+    await time.advance(750)
+    expect(sockets).toHaveLength(2)
+  })
+
+  it('an avatar change for our own jid refetches the picture', async () => {
+    const s1 = await openFromSavedSession()
+    s1.pictureUrl = 'https://pps.example/new.jpg'
+    s1.emit('contacts.update', [{ id: '15551234567@s.whatsapp.net', imgUrl: 'changed' }])
+    await settle()
+    expect(s1.called('profilePictureUrl')).toHaveLength(2)
+    expect(writer.status(1).profile.pictureUrl).toBe('https://pps.example/new.jpg')
+  })
+
+  it('stop ends the socket, publishes stopped and turns autoStart off', async () => {
+    const s1 = await openFromSavedSession()
+    wa.stop(1)
+    expect(s1.called('end')).toEqual([[undefined]])
+    expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Disconnected (stopped)', reason: { code: null, name: 'stopped' } })
+    expect(sessions.info(1)?.autoStart).toBe(false)
+    expect(time.pendingDelays()).toEqual([])
+  })
+
+  it('shutdown ends every socket, publishes nothing and keeps the session', async () => {
+    const s1 = await openFromSavedSession()
+    const published = writer.patches.length
+    await wa.shutdown()
+    expect(s1.called('end')).toEqual([[undefined]])
+    expect(writer.patches.length).toBe(published)
+    expect(sessions.info(1)).toMatchObject({ paired: true, autoStart: true })
+    expect(time.pendingDelays()).toEqual([])
+  })
+})
