@@ -18,7 +18,8 @@ export const createAccountBody = z.strictObject({
   instanceLimit: z.number().int().min(0).max(1_000_000).default(100),
 })
 
-export const settingsBody = z.strictObject({
+/** The behaviour flags, the same in the settings body and inline in the create body. */
+const settingsFields = {
   autoRejectCalls: z.boolean().optional(),
   callRejectMessage: text(1024).optional(),
   ignoreGroupMessages: z.boolean().optional(),
@@ -26,7 +27,9 @@ export const settingsBody = z.strictObject({
   autoReadMessages: z.boolean().optional(),
   disableHistorySync: z.boolean().optional(),
   ignoreStatus: z.boolean().optional(),
-})
+}
+
+export const settingsBody = z.strictObject(settingsFields)
 
 export const proxyBody = z.strictObject({
   enabled: z.boolean(),
@@ -98,13 +101,7 @@ export const createInstanceBody = z.strictObject({
   chatwootStartAsPending: z.boolean().optional(),
   chatwootReopenResolved: z.boolean().optional(),
 
-  autoRejectCalls: z.boolean().optional(),
-  callRejectMessage: text(1024).optional(),
-  ignoreGroupMessages: z.boolean().optional(),
-  keepOnlineStatus: z.boolean().optional(),
-  autoReadMessages: z.boolean().optional(),
-  disableHistorySync: z.boolean().optional(),
-  ignoreStatus: z.boolean().optional(),
+  ...settingsFields,
 
   s3Enabled: z.boolean().optional(),
   s3Region: text(64).optional(),

@@ -9,7 +9,8 @@ import { HubError, MSG } from '../../../core/errors.js'
 import type { Hub } from '../../../hub/hub.js'
 import { CLOSE, decodeClientFrame, errorFrame, pongFrame } from '../../../protocol/frames.js'
 import type { Gate } from '../gate.js'
-import { readCtx, sendError, sendFailure } from '../http.js'
+import { readCtx, sendError, sendFailure, type Ctx } from '../http.js'
+import type { Principal } from '../../../hub/model.js'
 import { ryzeStateFrame, type Fanout } from './fanout.js'
 import { topic, type SocketData, type SocketRegistry, type StreamSocket, type Ws } from './sockets.js'
 import { subscribe, unsubscribe } from './subscribe.js'
@@ -40,35 +41,43 @@ export function mountWs(
     closeOnBackpressureLimit: 1,
   }
 
-  app.ws<SocketData>('/ws', {
-    ...behavior,
-    upgrade: (res, req, context) => {
+  /**
+   * An upgrade handler that authenticates synchronously (no await, so `req` stays valid), lets
+   * `accept` build the socket's state or throw a HubError, and answers refusals over HTTP.
+   */
+  const upgradeWith =
+    (paramCount: number, accept: (ctx: Ctx, p: Exclude<Principal, { kind: 'admin' }>) => SocketData) =>
+    (res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t) => {
       const key = req.getHeader('sec-websocket-key')
       const protocol = req.getHeader('sec-websocket-protocol')
       const extensions = req.getHeader('sec-websocket-extensions')
-      const ctx = readCtx(res, req, 0)
+      const ctx = readCtx(res, req, paramCount)
       try {
         const p = gate.pass(ctx)
         if (p === null) return
         if (p.kind === 'admin') return sendError(ctx, 403, MSG.accountOnly)
-        const data: StreamSocket = {
-          kind: 'stream',
-          principal: p,
-          all: false,
-          ids: new Set(),
-          mode: 'ordered',
-          folding: null,
-          backlog: null,
-          closed: false,
-          windowStart: 0,
-          frames: 0,
-        }
+        const data = accept(ctx, p)
         ctx.done = true
         res.upgrade<SocketData>(data, key, protocol, extensions, context)
       } catch (err) {
         sendFailure(ctx, err, log)
       }
-    },
+    }
+
+  app.ws<SocketData>('/ws', {
+    ...behavior,
+    upgrade: upgradeWith(0, (_ctx, p): StreamSocket => ({
+      kind: 'stream',
+      principal: p,
+      all: false,
+      ids: new Set(),
+      mode: 'ordered',
+      folding: null,
+      backlog: null,
+      closed: false,
+      windowStart: 0,
+      frames: 0,
+    })),
     open: (ws) => registry.add(ws),
     message: (ws, message) => {
       try {
@@ -110,28 +119,16 @@ export function mountWs(
 
   app.ws<SocketData>('/ws/:instance', {
     ...behavior,
-    upgrade: (res, req, context) => {
-      const key = req.getHeader('sec-websocket-key')
-      const protocol = req.getHeader('sec-websocket-protocol')
-      const extensions = req.getHeader('sec-websocket-extensions')
-      const ctx = readCtx(res, req, 1)
-      try {
-        const p = gate.pass(ctx)
-        if (p === null) return
-        if (p.kind === 'admin') return sendError(ctx, 403, MSG.accountOnly)
-        const inst = hub.resolveInstance(p, ctx.params[0]!)
-        if (!inst.config.websocket.enabled) {
-          throw new HubError(
-            400,
-            `WebSocket is not enabled for this instance. Configure it first using POST /api/events/websocket/${inst.name}`,
-          )
-        }
-        ctx.done = true
-        res.upgrade<SocketData>({ kind: 'ryze', principal: p, instanceId: inst.id, closed: false }, key, protocol, extensions, context)
-      } catch (err) {
-        sendFailure(ctx, err, log)
+    upgrade: upgradeWith(1, (ctx, p) => {
+      const inst = hub.resolveInstance(p, ctx.params[0]!)
+      if (!inst.config.websocket.enabled) {
+        throw new HubError(
+          400,
+          `WebSocket is not enabled for this instance. Configure it first using POST /api/events/websocket/${inst.name}`,
+        )
       }
-    },
+      return { kind: 'ryze', principal: p, instanceId: inst.id, closed: false }
+    }),
     open: (ws) => {
       registry.add(ws)
       const d = ws.getUserData()
