@@ -5,6 +5,7 @@
  */
 import { loadConfig } from './config.js'
 import { defaultConfig } from './core/integrations.js'
+import { dashboardFiles } from './dashboard-files.js'
 import { mountEdges } from './edges.js'
 import { createLogger } from './log.js'
 import { startHub } from './start.js'
@@ -19,7 +20,7 @@ const cfg = loadConfig({
   HUB_WHATSAPP: 'simulated',
 })
 const log = createLogger(cfg.logLevel)
-const running = await startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log) })
+const running = await startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log, await dashboardFiles(log)) })
 const { hub, wa } = running
 const sim = wa!.simulator!
 const account = hub.listAccounts().find((a) => a.name === 'default') ?? hub.listAccounts()[0]!

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type HubConfig } from './config.js'
 import { createLogger } from './log.js'
 import { startHub } from './start.js'
 import { whatsappFor } from './wiring.js'
+import { dashboardFiles } from './dashboard-files.js'
 import { mountEdges } from './edges.js'
 
 let cfg: HubConfig
@@ -21,7 +22,7 @@ try {
 
 const log = createLogger(cfg.logLevel)
 try {
-  const running = await startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log) })
+  const running = await startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log, await dashboardFiles(log)) })
   const base = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${running.port}`
   log.info({ port: running.port, whatsapp: cfg.whatsapp, epoch: running.hub.epoch }, 'statushub listening')
   if (running.first.adminToken !== null) {
