@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import { clockText, duration, phoneText, reasonText, retryText, sinceText } from './format.js'
+
+const NOW = Date.parse('2025-01-01T12:00:00.000Z')
+
+describe('duration', () => {
+  it('uses seconds under a minute, then minutes, hours and days with a zero-padded second unit', () => {
+    expect([0, 59_999, 65_000, 3_599_000, 3_600_000 + 3 * 60_000, 86_400_000 * 3 + 4 * 3_600_000].map(duration)).toEqual([
+      '0s',
+      '59s',
+      '1m 05s',
+      '59m 59s',
+      '1h 03m',
+      '3d 4h',
+    ])
+  })
+
+  it('reads a negative span as 0s', () => {
+    expect(duration(-5000)).toBe('0s')
+  })
+})
+
+describe('retryText', () => {
+  it('counts down to a future retryAt, rounding up to whole seconds', () => {
+    expect(retryText('2025-01-01T12:00:04.200Z', NOW)).toBe('retry in 5s')
+    expect(retryText('2025-01-01T12:00:04.000Z', NOW)).toBe('retry in 4s')
+  })
+
+  it('says retrying… once the time has passed, and nothing without a retry', () => {
+    expect([retryText('2025-01-01T11:59:59.000Z', NOW), retryText(null, NOW), retryText('nonsense', NOW)]).toEqual(['retrying…', '', ''])
+  })
+})
+
+describe('sinceText', () => {
+  it('says how long the state has lasted', () => {
+    expect(sinceText('2025-01-01T11:56:55.000Z', NOW)).toBe('for 3m 05s')
+  })
+})
+
+describe('reasonText', () => {
+  it('joins code, name and message', () => {
+    expect(reasonText({ code: 428, name: 'connectionClosed', message: 'Connection Terminated' })).toBe('428 connectionClosed: Connection Terminated')
+  })
+
+  it('leaves out a null code and an empty message, and is empty without a reason', () => {
+    expect([reasonText({ code: null, name: 'stopped', message: '' }), reasonText(null)]).toEqual(['stopped', ''])
+  })
+})
+
+describe('phoneText', () => {
+  it('shows the digits of a JID with a plus, ignoring the device suffix', () => {
+    expect([phoneText('5511999999999:12@s.whatsapp.net'), phoneText(null), phoneText('abc@g.us')]).toEqual(['+5511999999999', '', ''])
+  })
+})
+
+describe('clockText', () => {
+  it('shows local hours, minutes and seconds', () => {
+    expect(clockText(new Date(2025, 0, 1, 9, 3, 7).toISOString())).toBe('09:03:07')
+  })
+})

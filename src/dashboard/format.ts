@@ -1,0 +1,71 @@
+/**
+ * @module Text the dashboard shows for an instance's fields. Pure; `now` is passed in.
+ */
+import type { InstanceItem } from '../client/index.js'
+import { jidDigits } from '../core/item.js'
+
+export type State = InstanceItem['connection']['state']
+
+export const STATES: readonly State[] = ['connected', 'connecting', 'disconnected', 'loggedout']
+
+export const STATE_LABEL: Record<State, string> = {
+  connected: 'connected',
+  connecting: 'connecting',
+  disconnected: 'disconnected',
+  loggedout: 'logged out',
+}
+
+/** `59s`, `1m 05s`, `2h 03m`, `3d 4h`; negative spans read as `0s`. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m ${pad(s % 60)}s`
+  const h = Math.floor(m / 60)
+  if (h < 24) return `${h}h ${pad(m % 60)}m`
+  return `${Math.floor(h / 24)}d ${h % 24}h`
+}
+
+/** `retry in 4s` while a retry is scheduled in the future, `retrying…` once it is due, '' without one. */
+export function retryText(retryAt: string | null | undefined, now: number): string {
+  if (!retryAt) return ''
+  const at = Date.parse(retryAt)
+  if (Number.isNaN(at)) return ''
+  return at > now ? `retry in ${duration(at - now + 999)}` : 'retrying…'
+}
+
+/** How long the instance has been in its state: `for 3m 05s`. */
+export function sinceText(since: string | null | undefined, now: number): string {
+  if (!since) return ''
+  const at = Date.parse(since)
+  return Number.isNaN(at) ? '' : `for ${duration(now - at)}`
+}
+
+/** `428 connectionClosed: Connection Terminated`; '' when there is no reason. */
+export function reasonText(reason: InstanceItem['connection']['reason']): string {
+  if (!reason) return ''
+  const head = [reason.code ?? '', reason.name].filter((p) => p !== '').join(' ')
+  return reason.message ? `${head}: ${reason.message}` : head
+}
+
+/** `+5511999999999` from a JID, or ''. */
+export function phoneText(numberJid: string | null): string {
+  const d = jidDigits(numberJid)
+  return d === null ? '' : `+${d}`
+}
+
+/** Local wall-clock time `14:03:09` of an ISO instant. */
+export function clockText(iso: string): string {
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? '' : `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+}
+
+export function countStates(items: Iterable<InstanceItem>): Record<State, number> {
+  const out: Record<State, number> = { connected: 0, connecting: 0, disconnected: 0, loggedout: 0 }
+  for (const it of items) if (it.connection.state in out) out[it.connection.state]++
+  return out
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n)
+}

@@ -1,0 +1,161 @@
+/**
+ * @module Dashboard entry: sign-in (the token lives in sessionStorage, never in the page URL),
+ * the stream through the package's own StatusClient, the reconnect banner, notices and the
+ * create form.
+ */
+import { StatusClient, type ClientEvent } from '../client/index.js'
+import { ApiError, apiWith, type Api } from './api.js'
+import { Board } from './board.js'
+
+const TOKEN_KEY = 'statushub.token'
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+
+const login = $<HTMLFormElement>('login')
+const tokenInput = $<HTMLInputElement>('token')
+const loginError = $('login-error')
+const boardSection = $('board')
+const counters = $('counters')
+const banner = $('banner')
+const notice = $('notice')
+const signOut = $<HTMLButtonElement>('signout')
+const createForm = $<HTMLFormElement>('create')
+const newName = $<HTMLInputElement>('new-name')
+
+let session: { client: StatusClient; board: Board; api: Api } | null = null
+let bannerTimer: ReturnType<typeof setTimeout> | null = null
+let noticeTimer: ReturnType<typeof setTimeout> | null = null
+
+login.addEventListener('submit', (e) => {
+  e.preventDefault()
+  const token = tokenInput.value.trim()
+  if (token !== '') void signIn(token)
+})
+
+signOut.addEventListener('click', () => end(''))
+
+createForm.addEventListener('submit', (e) => {
+  e.preventDefault()
+  const name = newName.value.trim()
+  if (session === null || name === '') return
+  const button = createForm.querySelector('button')!
+  button.disabled = true
+  session
+    .api('POST', '/api/instance/new', { name })
+    .then((r) => {
+      newName.value = ''
+      const token = r.instance?.token
+      notify('ok', `Create ${name}`, typeof token === 'string' ? `${r.message}. Instance token (shown once): ${token}` : r.message)
+    })
+    .catch((err) => notify('error', `Create ${name}`, err instanceof ApiError ? err.message : String(err)))
+    .finally(() => (button.disabled = false))
+})
+
+async function signIn(token: string): Promise<void> {
+  const api = apiWith(token)
+  loginError.textContent = ''
+  try {
+    await api('GET', '/api/instance/list?instanceName=')
+  } catch (err) {
+    sessionStorage.removeItem(TOKEN_KEY)
+    loginError.textContent = err instanceof ApiError ? err.message : String(err)
+    login.hidden = false
+    tokenInput.focus()
+    return
+  }
+  sessionStorage.setItem(TOKEN_KEY, token)
+  tokenInput.value = ''
+  start(token, api)
+}
+
+function start(token: string, api: Api): void {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+  const client = new StatusClient({
+    url: `${scheme}://${location.host}/ws`,
+    token,
+    instances: '*',
+    // One DOM pass per frame however many diffs arrive; none while the tab is hidden.
+    schedule: (flush) => requestAnimationFrame(flush),
+  })
+  const board = new Board($('cards'), counters, client, api, notify)
+  session = { client, board, api }
+  client.on('state', onState)
+  client.on('error', (e) => notify('error', 'Stream', e.message))
+  login.hidden = true
+  boardSection.hidden = false
+  counters.hidden = false
+  signOut.hidden = false
+  client.start()
+  // The simulator's buttons exist only when the hub runs simulated sockets.
+  api('GET', '/api/sim/status').then(
+    (r) => document.body.classList.toggle('sim', r.simulated === true),
+    () => document.body.classList.remove('sim'),
+  )
+}
+
+/** Stops the stream and returns to the sign-in form, optionally saying why. */
+function end(why: string): void {
+  sessionStorage.removeItem(TOKEN_KEY)
+  if (session !== null) {
+    session.client.stop()
+    session.board.dispose()
+    session = null
+  }
+  boardSection.hidden = true
+  counters.hidden = true
+  signOut.hidden = true
+  login.hidden = false
+  loginError.textContent = why
+  tokenInput.focus()
+}
+
+function onState(e: Extract<ClientEvent, { type: 'state' }>): void {
+  if (bannerTimer !== null) clearTimeout(bannerTimer)
+  bannerTimer = null
+  if (e.state === 'reconnecting') {
+    const wait = e.delayMs === null ? '' : ` in ${Math.ceil(e.delayMs / 1000)}s`
+    showBanner('warn', `Stream lost (${e.reason}). Reconnecting${wait}, attempt ${e.attempt}…`)
+  } else if (e.state === 'open' && e.previous === 'reconnecting') {
+    const recovered = session?.client.lastRecovered === true
+    banner.dataset.recovered = String(recovered)
+    showBanner(
+      'ok',
+      recovered ? 'Reconnected: resumed from the last position, no change missed (recovered).' : 'Reconnected: the missed changes could not be replayed, so the full state was reloaded (not recovered).',
+    )
+    bannerTimer = setTimeout(() => (banner.hidden = true), 6000)
+  } else if (e.state === 'open') {
+    banner.hidden = true
+  } else if (e.state === 'closed' && e.reason !== 'stopped') {
+    end(`The stream stopped: ${e.reason}. Sign in again.`)
+  }
+}
+
+function showBanner(kind: 'ok' | 'warn', text: string): void {
+  banner.dataset.kind = kind
+  banner.textContent = text
+  banner.hidden = false
+}
+
+function notify(kind: 'ok' | 'error', context: string, message: string): void {
+  if (noticeTimer !== null) clearTimeout(noticeTimer)
+  noticeTimer = null
+  notice.dataset.kind = kind
+  notice.setAttribute('role', kind === 'error' ? 'alert' : 'status')
+  const head = document.createElement('strong')
+  head.textContent = `${context}: `
+  const msg = document.createElement('span')
+  msg.className = 'msg'
+  msg.textContent = message
+  const close = document.createElement('button')
+  close.type = 'button'
+  close.className = 'notice-close'
+  close.textContent = 'Dismiss'
+  close.addEventListener('click', () => (notice.hidden = true))
+  notice.replaceChildren(head, msg, close)
+  notice.hidden = false
+  if (kind === 'ok') noticeTimer = setTimeout(() => (notice.hidden = true), 8000)
+}
+
+const saved = sessionStorage.getItem(TOKEN_KEY)
+if (saved !== null) void signIn(saved)
+else tokenInput.focus()

@@ -1,0 +1,349 @@
+/**
+ * The dashboard end to end: headless Chromium (Debian's /usr/bin/chromium) driven by
+ * playwright-core, against a real hub in simulated WhatsApp mode. The page is reached through a
+ * relay so a test can cut the network under it. Without Chromium these tests fail, never skip.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import pino from 'pino'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { buildDashboard, DASHBOARD_HEADERS } from '../../scripts/build-dashboard.mjs'
+import { loadConfig } from '../../src/config.js'
+import { defaultConfig } from '../../src/core/integrations.js'
+import type { WhatsAppControl } from '../../src/core/ports.js'
+import { mountEdges } from '../../src/edges.js'
+import { startHub, type RunningHub } from '../../src/start.js'
+import { whatsappFor } from '../../src/wiring.js'
+import { relay } from '../client/helpers.js'
+import { tempDir } from '../helpers/hub.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const NAMES = ['sales', 'support', 'billing', 'ops', 'marketing', 'jakarta', 'lisbon', 'recife', 'austin', 'warsaw', 'osaka', 'nairobi']
+const ARTIFACTS = join(import.meta.dirname, '..', '..', '.artifacts')
+
+let running: RunningHub
+let wa: WhatsAppControl
+let token: string
+let front: Awaited<ReturnType<typeof relay>>
+let base: string
+let browser: Browser
+
+/** REST straight to the hub (not through the page). */
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const r = await fetch(`http://127.0.0.1:${running.port}${path}`, {
+    method,
+    headers: { token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return { status: r.status, json: await r.json() }
+}
+
+function instance(name: string) {
+  const account = running.hub.listAccounts()[0]!
+  const i = account.byName.get(name)!
+  return { id: i.id, name, settings: i.config.settings }
+}
+
+/** Console errors of every page (a CSP violation shows up here), checked after each test. */
+let consoleErrors: string[] = []
+/** Console errors the running test provokes on purpose. */
+let expectedConsole: RegExp | null = null
+
+async function signIn(t = token, opts: { clock?: boolean } = {}): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+  page.on('dialog', (d) => void d.accept())
+  page.on('console', (m) => {
+    // The failed sign-in and action requests are expected; everything else is a defect.
+    if (m.type() !== 'error' || /status of (400|401|404)/.test(m.text()) || expectedConsole?.test(m.text())) return
+    consoleErrors.push(m.text())
+  })
+  page.on('pageerror', (err) => consoleErrors.push(String(err)))
+  if (opts.clock) await page.clock.install()
+  await page.goto(`${base}/`)
+  await page.fill('#token', t)
+  await page.press('#token', 'Enter')
+  return page
+}
+
+/**
+ * Until the hub serves the dashboard at `/` itself, the test adds the routes (uWS takes routes
+ * after listen; registering one twice aborts the process, hence the check first).
+ */
+async function serveDashboardUnlessServed(files: Awaited<ReturnType<typeof buildDashboard>>): Promise<void> {
+  const r = await fetch(`http://127.0.0.1:${running.port}/`)
+  if (r.status === 200 && (r.headers.get('content-type') ?? '').startsWith('text/html')) return
+  for (const [path, name] of [['/', 'index.html'], ['/app.js', 'app.js'], ['/app.css', 'app.css']] as const) {
+    running.server.app.get(path, (res) => {
+      res.cork(() => {
+        res.writeHeader('Content-Type', files[name].contentType)
+        for (const [k, v] of Object.entries(DASHBOARD_HEADERS)) res.writeHeader(k, v)
+        res.end(files[name].body)
+      })
+    })
+  }
+}
+
+const card = (page: Page, name: string) => page.locator(`.card[data-name="${name}"]`)
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}. Install it (apt-get install -y chromium): the dashboard tests never skip.`)
+  }
+  const files = await buildDashboard()
+  const cfg = loadConfig({ HUB_HOST: '127.0.0.1', HUB_PORT: '0', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent', HUB_WHATSAPP: 'simulated', HUB_RATE_LIMIT_PER_MIN: '600' })
+  const log = pino({ level: 'silent' })
+  running = await startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log) })
+  await serveDashboardUnlessServed(files)
+  wa = running.wa!
+  token = running.first.defaultAccountToken!
+  const account = running.hub.listAccounts()[0]!
+  for (const name of NAMES) running.hub.createInstance(account, name, defaultConfig())
+  for (const name of NAMES) {
+    await wa.connect(instance(name), { timeoutMs: 5000 })
+    await wa.simulator!.scan(instance(name).id)
+  }
+  const deadline = Date.now() + 10_000
+  while (NAMES.some((n) => account.byName.get(n)!.status.state !== 'connected')) {
+    if (Date.now() > deadline) throw new Error('the simulated instances did not all connect')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  front = await relay()
+  front.target(running.port)
+  base = `http://127.0.0.1:${front.port}`
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await front?.close()
+  await running?.stop()
+})
+
+describe('dashboard', () => {
+  afterEach(() => {
+    const errors = consoleErrors
+    consoleErrors = []
+    expectedConsole = null
+    expect(errors).toEqual([])
+  })
+
+  it('shows the API error word for word for a wrong token and keeps the token out of the URL', async () => {
+    const page = await signIn('not-a-real-token')
+    await expect.poll(() => page.textContent('#login-error')).toBe('Invalid token')
+    expect(page.url()).toBe(`${base}/`)
+    expect(await page.isVisible('#board')).toBe(false)
+    await page.close()
+  })
+
+  it('signs in, keeps the token in sessionStorage only, and shows every instance with its fields and counters', async () => {
+    const page = await signIn()
+    await expect.poll(() => page.locator('.card').count()).toBe(NAMES.length)
+    expect(page.url()).toBe(`${base}/`)
+    expect(await page.evaluate(() => sessionStorage.getItem('statushub.token'))).toBe(token)
+
+    const list = (await call('GET', '/api/instance/list?instanceName=sales')).json.instances[0]
+    const sales = card(page, 'sales')
+    expect(await sales.getAttribute('data-state')).toBe('connected')
+    expect(await sales.locator('.badge').textContent()).toBe('connected')
+    expect(await sales.locator('.display').textContent()).toBe('Online')
+    expect(await sales.locator('.presence').textContent()).toBe(list.connection.presenceStatus)
+    expect(await sales.locator('.profile').textContent()).toContain(`+${list.connection.numberJid.split('@')[0].split(':')[0]}`)
+    expect(await sales.locator('.since').textContent()).toMatch(/^for \d+s$/)
+    expect(await page.textContent('[data-count="connected"]')).toBe(String(NAMES.length))
+    expect(await page.textContent('[data-count="loggedout"]')).toBe('0')
+
+    await page.reload()
+    await expect.poll(() => page.locator('.card').count()).toBe(NAMES.length)
+    await page.close()
+  })
+
+  it("changes a card's state and reason within a second of a simulated close, without reloading", async () => {
+    const page = await signIn()
+    await expect.poll(() => page.locator('.card').count()).toBe(NAMES.length)
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: string[]; marker: number }
+      w.marker = 42
+      w.seen = []
+      const el = document.querySelector('.card[data-name="ops"]')!
+      new MutationObserver(() => {
+        w.seen.push(`${el.getAttribute('data-state')}|${el.querySelector('.reason')!.textContent}|${el.querySelector('.retry')!.textContent}`)
+      }).observe(el, { subtree: true, attributes: true, childList: true, characterData: true })
+    })
+    const closed = await call('POST', '/api/sim/ops/close', { code: 428, message: 'Connection Terminated' })
+    expect(closed.status).toBe(200)
+    await page.waitForFunction(
+      () => (window as unknown as { seen: string[] }).seen.some((s) => s.startsWith('connecting|428 connectionClosed: Connection Terminated|')),
+      undefined,
+      { timeout: 1000, polling: 20 },
+    )
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen)
+    expect(seen.some((s) => /^connecting\|428 connectionClosed: Connection Terminated\|(retry in \ds|retrying…)$/.test(s))).toBe(true)
+    await expect.poll(() => card(page, 'ops').locator('.timeline').textContent()).toContain('Reconnecting (connection closed), attempt 1')
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42)
+    // The simulated server lets the retry through: the card comes back on its own.
+    await expect.poll(() => card(page, 'ops').getAttribute('data-state'), { timeout: 10_000 }).toBe('connected')
+    await page.close()
+  })
+
+  it('creates an instance, shows its QR on connect, and shows it connected after a simulated scan', async () => {
+    const page = await signIn()
+    await expect.poll(() => page.locator('.card').count()).toBe(NAMES.length)
+    await page.fill('#new-name', 'fresh')
+    await page.press('#new-name', 'Enter')
+    await expect.poll(() => page.textContent('#notice .msg')).toMatch(/^Instance created\. Instance token \(shown once\): \S+$/)
+    const fresh = card(page, 'fresh')
+    await expect.poll(() => fresh.getAttribute('data-state')).toBe('disconnected')
+
+    // Keyboard: the card's buttons are real buttons, reachable and pressed with Enter.
+    await fresh.getByRole('button', { name: 'Connect fresh', exact: true }).focus()
+    await page.keyboard.press('Enter')
+    const qr = fresh.locator('img.qr')
+    await expect.poll(() => qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/)
+    expect(await qr.isVisible()).toBe(true)
+    await expect.poll(() => fresh.getAttribute('data-state')).toBe('connecting')
+    expect(await fresh.locator('.display').textContent()).toBe('Waiting for QR scan')
+
+    await fresh.getByRole('button', { name: 'Simulate scan fresh' }).click()
+    await expect.poll(() => fresh.getAttribute('data-state'), { timeout: 10_000 }).toBe('connected')
+    expect(await fresh.locator('.badge').textContent()).toBe('connected')
+    expect(await fresh.locator('.panel').count()).toBe(0)
+    await page.close()
+  })
+
+  it('asks for the QR again every 15 s while the instance waits for a scan', async () => {
+    running.hub.createInstance(running.hub.listAccounts()[0]!, 'slowscan', defaultConfig())
+    const page = await signIn(token, { clock: true })
+    const connects: string[] = []
+    page.on('request', (r) => {
+      if (r.url().includes('/api/instance/connect/slowscan')) connects.push(r.url())
+    })
+    const c = card(page, 'slowscan')
+    await c.getByRole('button', { name: 'Connect slowscan', exact: true }).click()
+    await expect.poll(() => c.locator('img.qr').getAttribute('src')).toMatch(/^data:image\/png;base64,/)
+    expect(connects).toHaveLength(1)
+    await page.clock.fastForward(14_000)
+    expect(connects).toHaveLength(1)
+    await page.clock.fastForward(1_500)
+    await expect.poll(() => connects.length).toBe(2)
+    await c.getByRole('button', { name: 'Close' }).click()
+    await page.clock.fastForward(31_000)
+    expect(connects).toHaveLength(2)
+    await page.close()
+  })
+
+  it('shows a pairing code for a typed number', async () => {
+    running.hub.createInstance(running.hub.listAccounts()[0]!, 'bycode', defaultConfig())
+    const page = await signIn()
+    const c = card(page, 'bycode')
+    await c.getByRole('button', { name: 'Connect bycode', exact: true }).click()
+    await c.getByLabel('Or pair by phone number').fill('5511999990000')
+    await c.getByRole('button', { name: 'Get pairing code' }).click()
+    await expect.poll(() => c.locator('.pairing-code').textContent()).toMatch(/^[A-Z0-9]{8}$/)
+    expect(await c.locator('img.qr').isVisible()).toBe(false)
+    await page.close()
+  })
+
+  it('shows an action error exactly as the API words it', async () => {
+    running.hub.createInstance(running.hub.listAccounts()[0]!, 'unpaired', defaultConfig())
+    const page = await signIn()
+    await card(page, 'unpaired').getByRole('button', { name: 'Reconnect unpaired' }).click()
+    await expect.poll(() => page.textContent('#notice .msg')).toBe('Instance has no saved session — call /connect first')
+    expect(await page.getAttribute('#notice', 'role')).toBe('alert')
+    await page.close()
+  })
+
+  it('deletes an instance after confirmation and removes its card', async () => {
+    running.hub.createInstance(running.hub.listAccounts()[0]!, 'doomed', defaultConfig())
+    const page = await signIn()
+    await expect.poll(() => card(page, 'doomed').count()).toBe(1)
+    await card(page, 'doomed').getByRole('button', { name: 'Delete doomed' }).click()
+    await expect.poll(() => card(page, 'doomed').count()).toBe(0)
+    expect(await page.textContent('#notice .msg')).toBe('Instance deleted')
+    expect((await call('GET', '/api/instance/list?instanceName=doomed')).status).toBe(404)
+    await page.close()
+  })
+
+  it('shows a banner while the stream reconnects, then says that the resume recovered', async () => {
+    const page = await signIn()
+    await expect.poll(() => page.locator('.card').count()).toBeGreaterThanOrEqual(NAMES.length)
+    // Chrome logs each retry refused while the relay is cut.
+    expectedConsole = /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\?token=[^']+' failed: /
+    front.target(null)
+    front.drop()
+    await expect.poll(() => page.textContent('#banner')).toMatch(/^Stream lost \(connection lost\)\. Reconnecting in \d+s, attempt \d+…$/)
+    expect(await page.getAttribute('#banner', 'data-kind')).toBe('warn')
+    // A drop while the page is cut off reaches it through the resume, transition by transition.
+    await wa.simulator!.close(instance('osaka').id, 408, 'Connection Terminated')
+    front.target(running.port)
+    await expect.poll(() => page.textContent('#banner'), { timeout: 15_000 }).toBe(
+      'Reconnected: resumed from the last position, no change missed (recovered).',
+    )
+    expect(await page.getAttribute('#banner', 'data-recovered')).toBe('true')
+    await expect.poll(() => card(page, 'osaka').locator('.timeline').textContent()).toContain('Reconnecting (connection lost), attempt 1')
+    await page.close()
+  })
+
+  it('collapses the grid to one column in a narrow window', async () => {
+    const page = await signIn()
+    await page.setViewportSize({ width: 360, height: 800 })
+    await expect.poll(() => page.locator('.card').count()).toBeGreaterThanOrEqual(NAMES.length)
+    const xs = await page.locator('.card').evaluateAll((els) => els.slice(0, 4).map((e) => Math.round(e.getBoundingClientRect().x)))
+    expect(new Set(xs).size).toBe(1)
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    expect(overflow).toBe(0)
+    await page.close()
+  })
+
+  it('renders a dozen flapping instances (screenshot in .artifacts/)', async () => {
+    const page = await signIn()
+    await page.setViewportSize({ width: 1440, height: 1000 })
+    await expect.poll(() => page.locator('.card').count()).toBeGreaterThanOrEqual(NAMES.length)
+    // Drops that retry (428, 408, 500), a slow one (503), a conflict (440) and an unlink (401),
+    // plus presence flips: what a fleet looks like on a bad day.
+    const codes = [428, 503, 428, 440, 408, 500, 401, 428]
+    const sim = wa.simulator!
+    const live = () => NAMES.filter((n) => running.hub.listAccounts()[0]!.byName.get(n)!.status.state === 'connected')
+    for (let i = 0; i < 30; i++) {
+      const up = live()
+      if (up.length === 0) break
+      const name = up[(i * 7) % up.length]!
+      if (i % 3 === 0) await sim.online(instance(name).id, i % 2 === 0)
+      else await sim.close(instance(name).id, codes[i % codes.length]!, 'Connection Terminated')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await page.waitForTimeout(700)
+    mkdirSync(ARTIFACTS, { recursive: true })
+    const file = join(ARTIFACTS, 'dashboard-flapping.png')
+    await page.screenshot({ path: file, fullPage: true })
+    expect(statSync(file).size).toBeGreaterThan(20_000)
+    const counts = await page.locator('[data-count]').allTextContents()
+    expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(await page.locator('.card').count())
+    await page.close()
+  })
+
+  it('renders 1,000 instances and keeps up with a burst of 5,000 changes', async () => {
+    const { account, token: bigToken } = running.hub.createAccount('big', 1000)
+    const ids: number[] = []
+    for (let i = 0; i < 1000; i++) ids.push(running.hub.createInstance(account, `n${String(i).padStart(4, '0')}`, defaultConfig()).instance.id)
+    const started = Date.now()
+    const page = await signIn(bigToken)
+    await expect.poll(() => page.locator('.card').count(), { timeout: 10_000 }).toBe(1000)
+    const loadMs = Date.now() - started
+
+    const burst = Date.now()
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 1000; i++) {
+        running.hub.updateStatus(ids[i]!, { state: round % 2 ? 'connected' : 'connecting', displayStatus: `round ${round}` })
+      }
+    }
+    await expect.poll(() => page.textContent('[data-count="connecting"]'), { timeout: 10_000 }).toBe('1000')
+    await expect.poll(() => page.locator('.card[data-name="n0999"] .display').textContent()).toBe('round 4')
+    const catchUpMs = Date.now() - burst
+    // Generous bounds: they catch a full re-render per diff (seconds), not machine noise.
+    expect(loadMs).toBeLessThan(5000)
+    expect(catchUpMs).toBeLessThan(4000)
+    await page.close()
+  }, 30_000)
+})
