@@ -12,6 +12,7 @@ import { systemClock } from './core/ports.js'
 import { acquireLock } from './data-lock.js'
 import { Hub } from './hub/hub.js'
 import { hashToken, newToken } from './hub/tokens.js'
+import { createAccountBody } from './protocol/rest-bodies.js'
 import { dbPath } from './start.js'
 
 const USAGE = `usage: npm run hub -- <command>
@@ -55,12 +56,15 @@ export function runCli(argv: string[], env: Record<string, string | undefined> =
       return n
     }
     if (group === 'account' && action === 'create') {
-      const name = rest[0]
-      if (name === undefined) throw new HubError(400, 'a name is required')
       const li = rest.indexOf('--limit')
-      const limit = li >= 0 ? Number(rest[li + 1]) : 100
-      if (!Number.isInteger(limit) || limit < 0) throw new HubError(400, '--limit must be a whole number')
-      const { account, token } = hub.createAccount(name, limit)
+      const positional = li >= 0 ? [...rest.slice(0, li), ...rest.slice(li + 2)] : rest
+      if (positional.length !== 1) throw new HubError(400, 'one name is required: account create <name> [--limit N]')
+      const parsed = createAccountBody.safeParse({ name: positional[0], ...(li >= 0 ? { instanceLimit: Number(rest[li + 1]) } : {}) })
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!
+        throw new HubError(400, issue.path[0] === 'instanceLimit' ? '--limit must be a whole number from 0 to 1000000' : `invalid name: ${issue.message}`)
+      }
+      const { account, token } = hub.createAccount(parsed.data.name, parsed.data.instanceLimit)
       lines.push(`Account created: id ${account.id}, name ${account.name}, instance limit ${account.instanceLimit}`, `Token (shown once): ${token}`)
     } else if (group === 'account' && action === 'list') {
       for (const a of hub.listAccounts()) lines.push(`${a.id}\t${a.name}\tlimit ${a.instanceLimit}\t${a.ids.length} instances\tcreated ${a.createdAt}`)

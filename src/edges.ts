@@ -13,7 +13,7 @@ export function mountEdges(
   dashboard?: { files: DashboardFiles; headers: Readonly<Record<string, string>> },
 ): NonNullable<StartOptions['mount']> {
   return (server, hub) => {
-    if (dashboard !== undefined) mountDashboard(server.app, dashboard.files, dashboard.headers)
+    if (dashboard !== undefined) mountDashboard(server.router, dashboard.files, dashboard.headers)
     const streams = mountStreams(
       server,
       hub,

@@ -4,7 +4,8 @@
  */
 import { ConfigError, loadConfig, type HubConfig } from './config.js'
 import { createLogger } from './log.js'
-import { startHub } from './start.js'
+import { StartError, startHub } from './start.js'
+import type { FirstStart } from './hub/hub.js'
 import { whatsappFor } from './wiring.js'
 import { dashboardFiles } from './dashboard-files.js'
 import { mountEdges } from './edges.js'
@@ -23,16 +24,8 @@ try {
 const log = createLogger(cfg.logLevel)
 try {
   const running = await startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log, await dashboardFiles(log)) })
-  const base = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${running.port}`
   log.info({ port: running.port, whatsapp: cfg.whatsapp, epoch: running.hub.epoch }, 'statushub listening')
-  if (running.first.adminToken !== null) {
-    console.log(`\nAdmin token (shown once; manages accounts): ${running.first.adminToken}`)
-  }
-  if (running.first.defaultAccountToken !== null) {
-    console.log(`Account "default" token (shown once): ${running.first.defaultAccountToken}`)
-    console.log(`Try it:  curl -H 'token: ${running.first.defaultAccountToken}' ${base}/api/instance/list`)
-    console.log(`Dashboard: ${base}/\n`)
-  }
+  printFirstStart(running.first, `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${running.port}`)
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down')
     running.stop().then(
@@ -46,6 +39,17 @@ try {
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
 } catch (err) {
+  if (err instanceof StartError) printFirstStart(err.first, null)
   console.error(err instanceof Error ? err.message : err)
   process.exit(1)
+}
+
+/** The tokens of a first start, shown once; `base` is null when the hub is not serving. */
+function printFirstStart(first: FirstStart, base: string | null): void {
+  if (first.adminToken !== null) console.log(`\nAdmin token (shown once; manages accounts): ${first.adminToken}`)
+  if (first.defaultAccountToken === null) return
+  console.log(`Account "default" token (shown once): ${first.defaultAccountToken}`)
+  if (base === null) return
+  console.log(`Try it:  curl -H 'token: ${first.defaultAccountToken}' ${base}/api/instance/list`)
+  console.log(`Dashboard: ${base}/\n`)
 }

@@ -72,8 +72,6 @@ export async function startHub(cfg: HubConfig, opts: StartOptions): Promise<Runn
       edges = opts.mount?.(s, hub, wa)
     },
   )
-  const port = await server.listen(cfg.host, cfg.port)
-
   let stopping: Promise<void> | null = null
   const stop = () => {
     stopping ??= (async () => {
@@ -86,5 +84,23 @@ export async function startHub(cfg: HubConfig, opts: StartOptions): Promise<Runn
     })()
     return stopping
   }
+  let port: number
+  try {
+    port = await server.listen(cfg.host, cfg.port)
+  } catch (err) {
+    await stop()
+    // The first start's tokens are already stored as hashes: this is the only chance to show them.
+    throw new StartError(err instanceof Error ? err.message : String(err), first)
+  }
   return { hub, server, port, wa, first, stop }
+}
+
+/** The hub could not start serving; it stopped cleanly, and `first` holds any tokens it created. */
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly first: FirstStart,
+  ) {
+    super(message)
+  }
 }

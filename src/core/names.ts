@@ -15,6 +15,11 @@ export function isValidName(name: string): boolean {
  */
 export function normaliseFilter(raw: string | undefined): string[] | null {
   if (raw === undefined) return null
+  // The common poll names one instance.
+  if (!raw.includes(',')) {
+    const name = raw.trim()
+    return name === '' ? [] : [name]
+  }
   const names = new Set<string>()
   for (const part of raw.split(',')) {
     const name = part.trim()

@@ -19,6 +19,8 @@ export class Board {
   private readonly timelines = new Timelines(5)
   private readonly timelineDirty = new Set<string>()
   private readonly ticker: ReturnType<typeof setInterval>
+  /** Batches rendered so far; published as the grid's `data-renders` for tests and debugging. */
+  private renders = 0
 
   constructor(
     private readonly grid: HTMLElement,
@@ -65,6 +67,7 @@ export class Board {
     for (const name of this.timelineDirty) this.cards.get(name)?.renderTimeline(this.timelines.of(name))
     this.timelineDirty.clear()
     this.renderCounters()
+    this.grid.dataset.renders = String(++this.renders)
   }
 
   /** Creates or updates the card of `name` from the mirror. */

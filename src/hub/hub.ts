@@ -16,6 +16,7 @@ import { ListViews, type ListBody, type ListView } from './list-views.js'
 import type { AccountState, FrameKind, LiveInstance, Principal, StreamListener } from './model.js'
 import { PersistQueue } from './persist-queue.js'
 import type { HubStore, InstanceRow } from './store.js'
+import { TokenCache } from './token-cache.js'
 import { hashToken, newToken, randomBase36, sameHash } from './tokens.js'
 
 export interface HubOptions {
@@ -39,6 +40,7 @@ export class Hub implements StatusWriter {
   private readonly instances = new Map<number, LiveInstance>()
   private readonly principals = new Map<string, Principal>()
   private readonly byApiName = new Map<string, LiveInstance>()
+  private readonly recentTokens = new TokenCache<Principal>()
   private readonly listeners: StreamListener[] = []
   private readonly views: ListViews
   private readonly persist: PersistQueue
@@ -121,11 +123,18 @@ export class Hub implements StatusWriter {
 
   // ---- authentication -------------------------------------------------------------------------
 
-  /** The principal a token belongs to, or null. The map lookup is by hash, then compared in constant time. */
+  /**
+   * The principal a token belongs to, or null. The map lookup is by hash, then compared in
+   * constant time; a token that passed recently skips the hash while its principal is current.
+   */
   authenticate(token: string): Principal | null {
+    const seen = this.recentTokens.get(token)
+    if (seen !== undefined && this.principals.get(seen.tokenHash) === seen) return seen
     const hash = hashToken(token)
     const p = this.principals.get(hash)
-    return p !== undefined && sameHash(p.tokenHash, hash) ? p : null
+    if (p === undefined || !sameHash(p.tokenHash, hash)) return null
+    this.recentTokens.set(token, p)
+    return p
   }
 
   // ---- accounts (admin) -----------------------------------------------------------------------

@@ -15,6 +15,8 @@ export interface ListBody {
   body: Buffer
   etag: string
   count: number
+  /** `ETag`, `X-Hub-Epoch` and `X-Hub-Seq`, built once per body. */
+  headers: [string, string][]
 }
 
 const COMMA = Buffer.from(',')
@@ -47,11 +49,17 @@ export class ListViews {
       tag.update(`|${inst.id}.${inst.version}`)
     })
     parts.push(CLOSE)
+    const etag = `"${tag.digest('base64url').slice(0, 22)}"`
     const entry: ListBody = {
       seq: account.seq,
       body: Buffer.concat(parts),
-      etag: `"${tag.digest('base64url').slice(0, 22)}"`,
+      etag,
       count: items.length,
+      headers: [
+        ['ETag', etag],
+        ['X-Hub-Epoch', epoch],
+        ['X-Hub-Seq', String(account.seq)],
+      ],
     }
     this.cache.set(cacheKey, entry)
     return entry

@@ -11,6 +11,8 @@ export interface RateDecision {
   remaining: number
   /** Unix seconds at which the window resets. */
   reset: number
+  /** The three `X-RateLimit-*` headers of this decision. */
+  headers: [string, string][]
 }
 
 interface Window {
@@ -28,7 +30,13 @@ export class RateLimiter {
     maxKeys = 100_000,
   ) {
     this.windows = new LRUCache({ max: maxKeys })
+    this.limitText = String(limit)
   }
+
+  private readonly limitText: string
+  // Every request of a window shares the reset header; it is rebuilt once per window.
+  private resetFor = -1
+  private resetHeader: [string, string] = ['X-RateLimit-Reset', '']
 
   take(key: string): RateDecision {
     const now = this.clock.now()
@@ -40,11 +48,18 @@ export class RateLimiter {
     }
     const allowed = w.count < this.limit
     if (allowed) w.count++
+    const reset = Math.ceil((start + this.windowMs) / 1000)
+    if (reset !== this.resetFor) {
+      this.resetFor = reset
+      this.resetHeader = ['X-RateLimit-Reset', String(reset)]
+    }
+    const remaining = this.limit - w.count
     return {
       allowed,
       limit: this.limit,
-      remaining: this.limit - w.count,
-      reset: Math.ceil((start + this.windowMs) / 1000),
+      remaining,
+      reset,
+      headers: [['X-RateLimit-Limit', this.limitText], ['X-RateLimit-Remaining', String(remaining)], this.resetHeader],
     }
   }
 

@@ -54,6 +54,17 @@ describe('accounts from the command line', () => {
     expect(runCli(['account', 'delete', '2'], env)).toEqual({ code: 1, out: 'error: Account not found' })
   })
 
+  it('takes --limit before the name, and refuses names and limits the REST API refuses', () => {
+    const env = { HUB_DATA_DIR: tempDir() }
+    expect(runCli(['account', 'create', '--limit', '3', 'beta'], env).out).toContain('Account created: id 2, name beta, instance limit 3')
+    const out = (args: string[]) => runCli(['account', 'create', ...args], env).out.split('\n').at(-1)
+    expect(out(['bad name!'])).toBe('error: invalid name: must be 1–64 of A-Z a-z 0-9 _ . -')
+    expect(out(['gamma', '--limit', 'many'])).toBe('error: --limit must be a whole number from 0 to 1000000')
+    expect(out(['gamma', 'delta'])).toBe('error: one name is required: account create <name> [--limit N]')
+    expect(out([])).toBe('error: one name is required: account create <name> [--limit N]')
+    expect(runCli(['account', 'list'], env).out.split('\n').map((l) => l.split('\t')[1])).toEqual(['default', 'beta'])
+  })
+
   it('refuses to write while a hub holds the data dir', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'account', 'list'], { env: { ...process.env, HUB_DATA_DIR: h.dir }, encoding: 'utf8' })
     expect(r.status).toBe(1)

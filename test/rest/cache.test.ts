@@ -52,6 +52,17 @@ describe('list cache', () => {
     expect(changed.json.instances[0].connection.presenceStatus).toBe('available')
   })
 
+  it.each([
+    ['the weak form', (etag: string) => `W/${etag}`, 304],
+    ['a list holding it', (etag: string) => `"other", ${etag}`, 304],
+    ['*', () => '*', 304],
+    ['another tag', () => '"other"', 200],
+  ])('compares If-None-Match weakly: %s answers %i', async (_name, header, status) => {
+    const etag = (await h.req('GET', '/api/instance/list')).headers.get('etag')!
+    const r = await h.req('GET', '/api/instance/list', { headers: { 'if-none-match': header(etag) } })
+    expect(r.status).toBe(status)
+  })
+
   it('changes the ETag of a filtered list only when its own items change', async () => {
     const sales = await h.req('GET', '/api/instance/list?instanceName=sales')
     h.hub.updateStatus(instanceId(h, 'support'), { presenceStatus: 'available' })

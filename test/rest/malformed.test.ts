@@ -1,6 +1,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createInstances, startTestHub, type TestHub } from '../helpers/hub.js'
+import { upgradeStatus } from '../helpers/ws.js'
 
 let h: TestHub
 let listBefore: string
@@ -12,7 +13,7 @@ beforeAll(async () => {
 })
 afterAll(() => h.stop())
 
-const cases: [string, string, string, { raw?: string; body?: unknown }, number, string][] = [
+const cases: [string, string, string, { raw?: string; body?: unknown; token?: null }, number, string][] = [
   ['bad JSON', 'POST', '/api/instance/new', { raw: '{"name":' }, 400, 'Invalid request body'],
   ['a JSON array', 'POST', '/api/instance/new', { raw: '[1,2]' }, 400, 'Invalid request body'],
   ['a JSON string', 'POST', '/api/instance/new', { raw: '"sales"' }, 400, 'Invalid request body'],
@@ -30,6 +31,9 @@ const cases: [string, string, string, { raw?: string; body?: unknown }, number, 
   ['a wrong method on create', 'GET', '/api/instance/new', {}, 405, 'Method not allowed'],
   ['a wrong method on delete', 'POST', '/api/instance/delete/sales', {}, 405, 'Method not allowed'],
   ['an unknown instance', 'GET', '/api/instance/getProxy/ghost', {}, 404, 'Instance not found'],
+  ['a wrong method on /healthz', 'POST', '/healthz', {}, 405, 'Method not allowed'],
+  ['a malformed escape in a path parameter', 'GET', '/api/instance/getProxy/%E0%A4%A', {}, 404, 'Instance not found'],
+  ['a malformed escape without a token', 'GET', '/api/instance/getProxy/%E0%A4%A', { token: null }, 401, 'Missing token in header, Authorization header, or query parameter'],
   ['an account id that is not a number', 'DELETE', '/api/admin/accounts/abc', {}, 403, 'Admin token required'],
 ]
 
@@ -60,6 +64,12 @@ describe('malformed requests', () => {
     })
     await new Promise((r) => setTimeout(r, 50))
     expect((await h.req('GET', '/healthz', { token: null })).status).toBe(200)
+  })
+
+  it('answers a WebSocket upgrade to /ws/ with a malformed escape, without a token, with 401', async () => {
+    const r = await upgradeStatus(h, '/ws/%E0%A4%A', {})
+    expect(r.status).toBe(401)
+    expect(JSON.parse(r.body)).toEqual({ success: false, error: { message: 'Missing token in header, Authorization header, or query parameter' } })
   })
 
   it('survives garbage on the socket', async () => {

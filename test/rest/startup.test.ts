@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config.js'
@@ -83,4 +84,65 @@ describe('npm start', () => {
     child.kill('SIGTERM')
     expect(await new Promise((r) => child.on('exit', r))).toBe(0)
   })
+
+  it('still prints the first start\'s tokens, and exits 1 naming the address, when the port is taken', async () => {
+    const blocker = createServer()
+    const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as { port: number }).port)))
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        env: { ...process.env, HUB_PORT: String(port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent', HUB_ADMIN_TOKEN: '' },
+      })
+      const { code, out, err } = await exited(child)
+      expect(code).toBe(1)
+      expect(out).toMatch(/Admin token \(shown once; manages accounts\): \S+/)
+      expect(out).toMatch(/Account "default" token \(shown once\): \S+/)
+      expect(err).toContain(`cannot listen on 127.0.0.1:${port}`)
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it('flushes pending snapshot writes on SIGTERM: a restart serves the same list', async () => {
+    const dir = tempDir()
+    // Writes wait up to 10 s, so only the shutdown flush can have stored the new instance and its settings.
+    const env = { ...process.env, HUB_PORT: '0', HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dir, HUB_LOG_LEVEL: 'info', HUB_ADMIN_TOKEN: '', HUB_PERSIST_INTERVAL_MS: '10000' }
+    const first = await startedHub(env)
+    const created = await fetch(`${first.base}/api/instance/new`, { method: 'POST', headers: { token: first.token, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'sales' }) })
+    expect(created.status).toBe(201)
+    const settings = await fetch(`${first.base}/api/instance/settings/sales`, { method: 'POST', headers: { token: first.token, 'content-type': 'application/json' }, body: JSON.stringify({ keepOnlineStatus: true }) })
+    expect(settings.status).toBe(200)
+    const before = await (await fetch(`${first.base}/api/instance/list`, { headers: { token: first.token } })).text()
+    first.child.kill('SIGTERM')
+    expect((await exited(first.child)).code).toBe(0)
+
+    const second = await startedHub(env, first.token)
+    const after = await (await fetch(`${second.base}/api/instance/list`, { headers: { token: first.token } })).text()
+    second.child.kill('SIGTERM')
+    await exited(second.child)
+    expect(after).toBe(before)
+    expect(JSON.parse(after).instances[0].settings.keepOnlineStatus).toBe(true)
+  })
 })
+
+async function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d) => (out += d))
+  child.stderr.on('data', (d) => (err += d))
+  const code = await new Promise<number | null>((r) => child.on('exit', r))
+  return { code, out, err }
+}
+
+/** Spawns `src/main.ts` and waits until it listens; `token` is the account token when none is printed. */
+async function startedHub(env: NodeJS.ProcessEnv, token?: string): Promise<{ child: ChildProcessWithoutNullStreams; base: string; token: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const deadline = Date.now() + 20_000
+  while (!/"port":(\d+)/.test(out) || (token === undefined && !/Try it:/.test(out))) {
+    if (Date.now() > deadline) throw new Error(`the hub did not start: ${out}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const port = /"port":(\d+)/.exec(out)![1]
+  return { child, base: `http://127.0.0.1:${port}`, token: token ?? /Account "default" token \(shown once\): (\S+)/.exec(out)![1]! }
+}

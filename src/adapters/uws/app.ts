@@ -47,6 +47,7 @@ export function createServer(deps: ServerDeps, mount: (s: Server) => void = () =
   app.get('/healthz', (res) => {
     res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json').end(HEALTH))
   })
+  router.allow('/healthz')
   adminRoutes(router, deps.hub)
   instanceRoutes(router, deps.hub, deps.wa)
   integrationRoutes(router, deps.hub, deps.wa)

@@ -1,11 +1,11 @@
 /**
  * @module Serves the dashboard's three static files (built from src/dashboard by esbuild).
  */
-import type { TemplatedApp } from 'uWebSockets.js'
+import type { Router } from './route.js'
 
 export type DashboardFiles = Record<'index.html' | 'app.js' | 'app.css', { body: Buffer; contentType: string }>
 
-export function mountDashboard(app: TemplatedApp, files: DashboardFiles, headers: Readonly<Record<string, string>>): void {
+export function mountDashboard(router: Router, files: DashboardFiles, headers: Readonly<Record<string, string>>): void {
   const serve = (name: keyof DashboardFiles) => {
     const f = files[name]
     return (res: import('uWebSockets.js').HttpResponse) => {
@@ -16,8 +16,14 @@ export function mountDashboard(app: TemplatedApp, files: DashboardFiles, headers
       })
     }
   }
-  app.get('/', serve('index.html'))
-  app.get('/index.html', serve('index.html'))
-  app.get('/app.js', serve('app.js'))
-  app.get('/app.css', serve('app.css'))
+  const paths: [string, keyof DashboardFiles][] = [
+    ['/', 'index.html'],
+    ['/index.html', 'index.html'],
+    ['/app.js', 'app.js'],
+    ['/app.css', 'app.css'],
+  ]
+  for (const [path, file] of paths) {
+    router.app.get(path, serve(file))
+    router.allow(path)
+  }
 }

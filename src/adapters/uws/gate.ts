@@ -53,11 +53,7 @@ export class Gate {
   }
 
   private headers(ctx: Ctx, d: RateDecision): void {
-    ctx.headers.push(
-      ['X-RateLimit-Limit', String(d.limit)],
-      ['X-RateLimit-Remaining', String(d.remaining)],
-      ['X-RateLimit-Reset', String(d.reset)],
-    )
+    ctx.headers = d.headers
   }
 
   private tooMany(ctx: Ctx, d: RateDecision): null {

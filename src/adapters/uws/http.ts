@@ -40,6 +40,8 @@ export interface Ctx {
   params: string[]
   /** Decoded query values (parsed on first use). */
   readonly query: URLSearchParams
+  /** One decoded query value, as `query.get(name)` answers it, without parsing the whole query. */
+  param(name: string): string | null
   token: string | null
   ifNoneMatch: string
   lastEventId: string
@@ -72,8 +74,22 @@ class RequestCtx implements Ctx {
     return (this.parsed ??= new URLSearchParams(this.rawQuery))
   }
 
+  param(name: string): string | null {
+    return this.parsed === null ? queryParam(this.rawQuery, name) : this.parsed.get(name)
+  }
+
   get ip(): string {
     return (this.address ??= Buffer.from(this.res.getRemoteAddressAsText()).toString())
+  }
+}
+
+/** A path parameter, percent-decoded; malformed escapes stay as sent (and then name nothing). */
+function decodeParam(raw: string): string {
+  if (!raw.includes('%')) return raw
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return raw
   }
 }
 
@@ -81,13 +97,13 @@ class RequestCtx implements Ctx {
 // query and the client address only when something asks for them.
 export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number): Ctx {
   const params: string[] = []
-  for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''))
+  for (let i = 0; i < paramCount; i++) params.push(decodeParam(req.getParameter(i) ?? ''))
   const rawQuery = req.getQuery() ?? ''
   let token: string | null = req.getHeader('token')
   if (token === '') {
     const auth = req.getHeader('authorization')
     if (auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') token = auth.slice(7).trim()
-    else token = rawQuery.includes('token=') ? new URLSearchParams(rawQuery).get('token') : null
+    else token = queryParam(rawQuery, 'token')
   }
   return new RequestCtx(
     res,
@@ -99,6 +115,24 @@ export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number)
     req.getHeader('if-none-match'),
     req.getHeader('last-event-id'),
   )
+}
+
+/**
+ * `new URLSearchParams(raw).get(name)` without building it: the first value of `name`, decoded.
+ * Queries with escapes or `+` take the URLSearchParams path, so decoding is always its own.
+ */
+export function queryParam(raw: string, name: string): string | null {
+  if (raw === '') return null
+  if (raw.includes('%') || raw.includes('+')) return new URLSearchParams(raw).get(name)
+  for (let i = 0; i <= raw.length; ) {
+    let end = raw.indexOf('&', i)
+    if (end < 0) end = raw.length
+    const eq = raw.indexOf('=', i)
+    const keyEnd = eq >= 0 && eq < end ? eq : end
+    if (end > i && keyEnd - i === name.length && raw.startsWith(name, i)) return keyEnd === end ? '' : raw.slice(keyEnd + 1, end)
+    i = end + 1
+  }
+  return null
 }
 
 /** Marks the response aborted; must be called before the handler's first await. */
@@ -119,12 +153,17 @@ export class BodyTooLarge extends HubError {
 export function sendBytes(ctx: Ctx, status: number, body: Buffer | string, extra?: [string, string][], close = false): void {
   if (ctx.done) return
   ctx.done = true
-  ctx.res.cork(() => {
-    ctx.res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json')
-    for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
-    if (extra) for (const [k, v] of extra) ctx.res.writeHeader(k, v)
-    ctx.res.end(body, close)
+  const res = ctx.res
+  res.cork(() => {
+    res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json')
+    writeHeaders(res, ctx.headers)
+    if (extra) writeHeaders(res, extra)
+    res.end(body, close)
   })
+}
+
+export function writeHeaders(res: HttpResponse, headers: readonly (readonly [string, string])[]): void {
+  for (let i = 0; i < headers.length; i++) res.writeHeader(headers[i]![0], headers[i]![1])
 }
 
 export function sendJson(ctx: Ctx, status: number, body: unknown, extra?: [string, string][]): void {

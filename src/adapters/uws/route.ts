@@ -28,13 +28,19 @@ export class Router {
     private readonly log: Logger,
   ) {}
 
+  /** Answers 405 for the methods a path registered outside the router does not take. */
+  allow(pattern: string): void {
+    allowMethods(this.app, pattern, this.patterns)
+  }
+
   add(method: Method, pattern: string, opts: RouteOptions, handler: Handler): void {
     const paramCount = (pattern.match(/\/:/g) ?? []).length
     const who = opts.who ?? 'tenant'
+    const gateOpts = { create: opts.create === true }
     this.app[method](pattern, (res, req) => {
       const ctx = readCtx(res, req, paramCount)
       try {
-        const p = this.gate.pass(ctx, { create: opts.create })
+        const p = this.gate.pass(ctx, gateOpts)
         if (p === null) return
         if (who === 'admin' && p.kind !== 'admin') throw new HubError(403, MSG.adminOnly)
         if (who !== 'admin' && p.kind === 'admin') throw new HubError(403, MSG.accountOnly)

@@ -6,7 +6,7 @@ import type { WhatsAppControl } from '../../../core/ports.js'
 import type { Hub } from '../../../hub/hub.js'
 import type { ListView } from '../../../hub/list-views.js'
 import { createInstanceBody } from '../../../protocol/rest-bodies.js'
-import { sendBytes, sendOk, type Ctx } from '../http.js'
+import { sendBytes, sendOk, writeHeaders, type Ctx } from '../http.js'
 import type { Router } from '../route.js'
 import { parseBody } from './parse.js'
 
@@ -46,26 +46,31 @@ export function instanceRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null):
   })
 
   const list = (view: ListView) => (ctx: Ctx, p: Parameters<Parameters<Router['add']>[3]>[1]) => {
-    const raw = ctx.query.get('instanceName')
+    const raw = ctx.param('instanceName')
     const out = hub.list(view, p, raw === null ? undefined : raw)
-    const headers: [string, string][] = [
-      ['ETag', out.etag],
-      ['X-Hub-Epoch', hub.epoch],
-      ['X-Hub-Seq', String(out.seq)],
-    ]
-    if (ctx.ifNoneMatch !== '' && ctx.ifNoneMatch.split(',').some((t) => t.trim() === out.etag)) {
+    if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, out.etag)) {
       if (ctx.done) return
       ctx.done = true
-      ctx.res.cork(() => {
-        ctx.res.writeStatus('304 Not Modified')
-        for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
-        for (const [k, v] of headers) ctx.res.writeHeader(k, v)
-        ctx.res.endWithoutBody()
+      const res = ctx.res
+      res.cork(() => {
+        res.writeStatus('304 Not Modified')
+        writeHeaders(res, ctx.headers)
+        writeHeaders(res, out.headers)
+        res.endWithoutBody()
       })
       return
     }
-    sendBytes(ctx, 200, out.body, headers)
+    sendBytes(ctx, 200, out.body, out.headers)
   }
   r.add('get', '/api/instance/list', {}, list('ryze'))
   r.add('get', '/api/v1/instance/list', {}, list('wachat'))
+}
+
+/** `If-None-Match` names the current ETag (RFC 9110 weak comparison: `W/` is ignored), or is `*`. */
+function etagMatches(header: string, etag: string): boolean {
+  if (header === etag) return true
+  return header.split(',').some((t) => {
+    const tag = t.trim()
+    return tag === '*' || tag === etag || tag === `W/${etag}`
+  })
 }
