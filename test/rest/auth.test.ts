@@ -82,12 +82,40 @@ describe('account isolation', () => {
     expect((await h.req('GET', '/api/instance/list', { token: ADMIN })).status).toBe(403)
   })
 
-  it('rotating an instance token invalidates the old one at once', async () => {
+  it('rotating an instance token invalidates the old one at once, even one that was just used', async () => {
+    expect((await h.req('GET', '/api/instance/list', { token: a.support })).status).toBe(200)
     const r = await h.req('POST', '/api/instance/token/support', { token: a.account })
     expect(r.status).toBe(200)
     expect((await h.req('GET', '/api/instance/list', { token: a.support })).status).toBe(401)
     const fresh = await h.req('GET', '/api/instance/list', { token: r.json.instance.token })
     expect(fresh.json.instances.map((i: any) => i.name)).toEqual(['support'])
+  })
+
+  it('token rotation: 404 across accounts, 403 for a TokenInstance on a sibling', async () => {
+    const foreign = await h.req('POST', `/api/instance/token/${bApiName}`, { token: a.account })
+    expect([foreign.status, foreign.json.error.message]).toEqual([404, 'Instance not found'])
+    const sibling = await h.req('POST', '/api/instance/token/support', { token: a.sales })
+    expect([sibling.status, sibling.json.error.message]).toEqual([403, 'Token does not have access to this instance'])
+  })
+
+  it('instance tokens cannot use admin endpoints', async () => {
+    for (const [method, path] of [['GET', '/api/admin/accounts'], ['POST', '/api/admin/accounts/1/token'], ['DELETE', '/api/admin/accounts/1']]) {
+      const r = await h.req(method!, path!, { token: a.sales, body: method === 'POST' ? {} : undefined })
+      expect([r.status, r.json.error.message]).toEqual([403, 'Admin token required'])
+    }
+  })
+
+  it('refuses a rotated account token at once, even one that was just used', async () => {
+    const acct = await h.req('POST', '/api/admin/accounts', { token: ADMIN, body: { name: 'gamma', instanceLimit: 1 } })
+    const old = acct.json.token
+    expect((await h.req('GET', '/api/instance/list', { token: old })).status).toBe(200)
+    const rotated = await h.req('POST', `/api/admin/accounts/${acct.json.account.id}/token`, { token: ADMIN })
+    expect(rotated.status).toBe(200)
+    const r = await h.req('GET', '/api/instance/list', { token: old })
+    expect([r.status, r.json.error.message]).toEqual([401, 'Invalid token'])
+    expect((await h.req('GET', '/api/instance/list', { token: rotated.json.token })).status).toBe(200)
+    expect((await h.req('DELETE', `/api/admin/accounts/${acct.json.account.id}`, { token: ADMIN })).status).toBe(200)
+    expect((await h.req('GET', '/api/instance/list', { token: rotated.json.token })).status).toBe(401)
   })
 
   it('answers 401 with the literal messages for a missing and an unknown token', async () => {
