@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { renderRyzeItem, renderWachatItem } from '../core/item.js'
+import { joinHeaders } from '../protocol/headers.js'
 import type { AccountState, LiveInstance } from './model.js'
 
 export type ListView = 'ryze' | 'wachat'
@@ -15,7 +16,7 @@ export interface ListBody {
   body: Buffer
   etag: string
   count: number
-  /** `ETag`, `X-Hub-Epoch` and `X-Hub-Seq`, built once per body. */
+  /** `ETag`, `X-Hub-Epoch` and `X-Hub-Seq`, joined once per body. */
   headers: [string, string][]
 }
 
@@ -56,9 +57,11 @@ export class ListViews {
       etag,
       count: items.length,
       headers: [
-        ['ETag', etag],
-        ['X-Hub-Epoch', epoch],
-        ['X-Hub-Seq', String(account.seq)],
+        joinHeaders([
+          ['ETag', etag],
+          ['X-Hub-Epoch', epoch],
+          ['X-Hub-Seq', String(account.seq)],
+        ]),
       ],
     }
     this.cache.set(cacheKey, entry)

@@ -11,7 +11,7 @@ export interface RateDecision {
   remaining: number
   /** Unix seconds at which the window resets. */
   reset: number
-  /** The three `X-RateLimit-*` headers of this decision. */
+  /** The three `X-RateLimit-*` headers of this decision, joined into one pair. */
   headers: [string, string][]
 }
 
@@ -30,13 +30,8 @@ export class RateLimiter {
     maxKeys = 100_000,
   ) {
     this.windows = new LRUCache({ max: maxKeys })
-    this.limitText = String(limit)
   }
 
-  private readonly limitText: string
-  // Every request of a window shares the reset header; it is rebuilt once per window.
-  private resetFor = -1
-  private resetHeader: [string, string] = ['X-RateLimit-Reset', '']
 
   take(key: string): RateDecision {
     const now = this.clock.now()
@@ -49,17 +44,14 @@ export class RateLimiter {
     const allowed = w.count < this.limit
     if (allowed) w.count++
     const reset = Math.ceil((start + this.windowMs) / 1000)
-    if (reset !== this.resetFor) {
-      this.resetFor = reset
-      this.resetHeader = ['X-RateLimit-Reset', String(reset)]
-    }
     const remaining = this.limit - w.count
     return {
       allowed,
       limit: this.limit,
       remaining,
       reset,
-      headers: [['X-RateLimit-Limit', this.limitText], ['X-RateLimit-Remaining', String(remaining)], this.resetHeader],
+      // Numbers only, so they may be joined (see protocol/headers.ts).
+      headers: [['X-RateLimit-Limit', `${this.limit}\r\nX-RateLimit-Remaining: ${remaining}\r\nX-RateLimit-Reset: ${reset}`]],
     }
   }
 

@@ -44,6 +44,7 @@ export interface Ctx {
   param(name: string): string | null
   token: string | null
   ifNoneMatch: string
+  /** Read only for routes that ask for it (RouteOptions.lastEventId); '' otherwise. */
   lastEventId: string
   /** The client address; read it only before the first await (it asks `res`). */
   readonly ip: string
@@ -95,7 +96,7 @@ function decodeParam(raw: string): string {
 
 // The list endpoints are the hot path: this reads only what every request needs, and parses the
 // query and the client address only when something asks for them.
-export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number): Ctx {
+export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number, opts: { lastEventId?: boolean } = {}): Ctx {
   const params: string[] = []
   for (let i = 0; i < paramCount; i++) params.push(decodeParam(req.getParameter(i) ?? ''))
   const rawQuery = req.getQuery() ?? ''
@@ -113,7 +114,7 @@ export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number)
     rawQuery,
     token === '' ? null : token,
     req.getHeader('if-none-match'),
-    req.getHeader('last-event-id'),
+    opts.lastEventId === true ? req.getHeader('last-event-id') : '',
   )
 }
 

@@ -15,6 +15,8 @@ export interface RouteOptions {
   who?: 'admin' | 'tenant' | 'account'
   body?: boolean
   create?: boolean
+  /** Reads `Last-Event-ID` (SSE resume). */
+  lastEventId?: boolean
 }
 
 export type Handler = (ctx: Ctx, p: Principal, body: unknown) => void | Promise<void>
@@ -37,8 +39,9 @@ export class Router {
     const paramCount = (pattern.match(/\/:/g) ?? []).length
     const who = opts.who ?? 'tenant'
     const gateOpts = { create: opts.create === true }
+    const readOpts = { lastEventId: opts.lastEventId === true }
     this.app[method](pattern, (res, req) => {
-      const ctx = readCtx(res, req, paramCount)
+      const ctx = readCtx(res, req, paramCount, readOpts)
       try {
         const p = this.gate.pass(ctx, gateOpts)
         if (p === null) return

@@ -41,7 +41,7 @@ export class SseHub {
   }
 
   mount(r: Router): void {
-    r.add('get', '/api/instance/stream', {}, (ctx, p) => this.open(ctx, p))
+    r.add('get', '/api/instance/stream', { lastEventId: true }, (ctx, p) => this.open(ctx, p))
   }
 
   onChange(e: ChangeEvent): void {
