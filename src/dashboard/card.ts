@@ -4,7 +4,7 @@
  */
 import type { InstanceItem } from '../client/index.js'
 import { button, el, setText } from './dom.js'
-import { clockText, phoneText, reasonText, retryText, sinceText, STATE_LABEL } from './format.js'
+import { changedText, clockText, phoneText, reasonText, retryText, sinceText, STATE_LABEL } from './format.js'
 import type { Transition } from './timeline.js'
 
 export class Card {
@@ -19,6 +19,7 @@ export class Card {
   private readonly reason: HTMLElement
   private readonly presence: HTMLElement
   private readonly since: HTMLElement
+  private readonly changed: HTMLElement
   private readonly retry: HTMLElement
   private readonly timeline: HTMLOListElement
   private picture: string | null = null
@@ -41,9 +42,10 @@ export class Card {
     const meta = el('p', 'meta')
     this.presence = el('span', 'presence')
     this.since = el('span', 'since')
+    this.changed = el('span', 'changed')
     this.retry = el('span', 'retry')
     this.retry.setAttribute('role', 'timer')
-    meta.append(this.presence, this.since, this.retry)
+    meta.append(this.presence, this.since, this.changed, this.retry)
 
     this.timeline = el('ol', 'timeline')
     this.timeline.setAttribute('aria-label', `Recent transitions of ${name}`)
@@ -74,7 +76,8 @@ export class Card {
     this.presence.dataset.presence = c.presenceStatus
     const number = phoneText(c.numberJid)
     setText(this.profile, [item.profile.name, number].filter((s) => s !== '').join(' · '))
-    this.since.title = c.since
+    this.since.title = `in this state since ${c.since}`
+    this.changed.title = `last change ${item.updatedAt}`
     this.setPicture(item.profile.pictureUrl)
     this.tick(now)
   }
@@ -83,6 +86,7 @@ export class Card {
   tick(now: number): void {
     if (this.item === null) return
     setText(this.since, sinceText(this.item.connection.since, now))
+    setText(this.changed, changedText(this.item.updatedAt, now))
     setText(this.retry, retryText(this.item.connection.retryAt, now))
   }
 

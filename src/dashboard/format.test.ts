@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clockText, duration, phoneText, reasonText, retryText, sinceText } from './format.js'
+import { changedText, clockText, duration, phoneText, reasonText, retryText, sinceText } from './format.js'
 
 const NOW = Date.parse('2025-01-01T12:00:00.000Z')
 
@@ -56,5 +56,13 @@ describe('phoneText', () => {
 describe('clockText', () => {
   it('shows local hours, minutes and seconds', () => {
     expect(clockText(new Date(2025, 0, 1, 9, 3, 7).toISOString())).toBe('09:03:07')
+  })
+})
+
+describe('changedText', () => {
+  it('says how long ago the item last changed, never in the future', () => {
+    expect(changedText('2025-01-01T11:59:56.000Z', NOW)).toBe('changed 4s ago')
+    expect(changedText('2025-01-01T12:00:09.000Z', NOW)).toBe('changed 0s ago')
+    expect(changedText(null, NOW)).toBe('')
   })
 })

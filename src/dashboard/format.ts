@@ -41,6 +41,13 @@ export function sinceText(since: string | null | undefined, now: number): string
   return Number.isNaN(at) ? '' : `for ${duration(now - at)}`
 }
 
+/** Time since the item last changed in any way (state, presence, profile): `changed 4s ago`. */
+export function changedText(updatedAt: string | null | undefined, now: number): string {
+  if (!updatedAt) return ''
+  const at = Date.parse(updatedAt)
+  return Number.isNaN(at) ? '' : `changed ${duration(Math.max(0, now - at))} ago`
+}
+
 /** `428 connectionClosed: Connection Terminated`; '' when there is no reason. */
 export function reasonText(reason: InstanceItem['connection']['reason']): string {
   if (!reason) return ''

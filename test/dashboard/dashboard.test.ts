@@ -132,6 +132,7 @@ describe('dashboard', () => {
     expect(await sales.locator('.presence').textContent()).toBe(list.connection.presenceStatus)
     expect(await sales.locator('.profile').textContent()).toContain(`+${list.connection.numberJid.split('@')[0].split(':')[0]}`)
     expect(await sales.locator('.since').textContent()).toMatch(/^for \d+s$/)
+    expect(await sales.locator('.changed').textContent()).toMatch(/^changed \d+s ago$/)
     expect(await page.textContent('[data-count="connected"]')).toBe(String(NAMES.length))
     expect(await page.textContent('[data-count="loggedout"]')).toBe('0')
 
