@@ -236,6 +236,26 @@ describe('dashboard', () => {
     await page.close()
   })
 
+  it('reconnects a dropped instance and logs it out from its card', async () => {
+    running.hub.createInstance(running.hub.listAccounts()[0]!, 'roamer', defaultConfig())
+    await wa.connect(instance('roamer'), { timeoutMs: 5000 })
+    await wa.simulator!.scan(instance('roamer').id)
+    const page = await signIn()
+    await expect.poll(() => card(page, 'roamer').getAttribute('data-state')).toBe('connected')
+    // 403 is not retried: the card stays disconnected until someone reconnects it.
+    await wa.simulator!.close(instance('roamer').id, 403, 'Forbidden')
+    await expect.poll(() => card(page, 'roamer').getAttribute('data-state')).toBe('disconnected')
+    await card(page, 'roamer').getByRole('button', { name: 'Reconnect roamer' }).click()
+    await expect.poll(() => card(page, 'roamer').getAttribute('data-state')).toBe('connected')
+    expect(await page.textContent('#notice .msg')).toBe('Reconnect initiated')
+
+    await card(page, 'roamer').getByRole('button', { name: 'Log out roamer' }).click()
+    await expect.poll(() => card(page, 'roamer').getAttribute('data-state')).toBe('loggedout')
+    expect(await card(page, 'roamer').locator('.display').textContent()).toBe('Logged out')
+    await expect.poll(() => page.textContent('#notice .msg')).toBe('Instance logged out')
+    await page.close()
+  })
+
   it('deletes an instance after confirmation and removes its card', async () => {
     running.hub.createInstance(running.hub.listAccounts()[0]!, 'doomed', defaultConfig())
     const page = await signIn()
