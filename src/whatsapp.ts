@@ -2,11 +2,11 @@
  * @module Composes the WhatsApp layer: SQLite sessions, a socket factory (Baileys or simulated) and
  * the runner. Only the factory differs between the two modes.
  */
-import type { WAVersion } from '@whiskeysockets/baileys'
 import type { Clock, StatusWriter } from './core/ports.js'
 import type { Log, Timers } from './core/whatsapp/socket-port.js'
 import { baileysLogger } from './adapters/baileys/logger.js'
 import { baileysSocketFactory } from './adapters/baileys/socket-factory.js'
+import { builtInVersion, type VersionSource } from './adapters/baileys/version.js'
 import { Simulator, type SimulatorOptions } from './adapters/simulated/simulator.js'
 import type { Db } from './adapters/sqlite/db.js'
 import { SqliteSessionStore, type BaileysLogger } from './adapters/sqlite/session-store.js'
@@ -26,12 +26,15 @@ export interface WhatsAppDeps {
   options?: SupervisorOptions
   /** Baileys' own logger; default: pino at BAILEYS_LOG_LEVEL (silent under vitest, else warn). */
   baileysLogger?: BaileysLogger
+  /**
+   * The WhatsApp Web version of new sockets, refreshed before the 405 retry. Default: Baileys'
+   * built-in one, never fetched (production passes latestVersion; simulated sockets ignore it).
+   */
+  versions?: VersionSource
   /** Baileys mode only. */
   baileys?: {
     /** Tests point this at loopback. Default: WhatsApp's own endpoint. */
     waWebSocketUrl?: string | URL
-    /** WhatsApp Web version for each new socket; Baileys' built-in one when undefined. */
-    version?: () => WAVersion | undefined
   }
   /** Simulated mode only: QR rotation, refs, latency. */
   simulated?: Pick<SimulatorOptions, 'qrRotateMs' | 'qrRefs' | 'latencyMs'>
@@ -42,7 +45,8 @@ export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsApp
   const timers = deps.timers ?? systemTimers
   const random = deps.random ?? Math.random
   const sessions = new SqliteSessionStore(deps.db, { logger, ...(deps.clock ? { now: () => deps.clock!.now() } : {}) })
-  const common = { writer: deps.writer, sessions, log: deps.log, timers, random, options: deps.options, clock: deps.clock }
+  const versions = deps.versions ?? builtInVersion
+  const common = { writer: deps.writer, sessions, version: versions, log: deps.log, timers, random, options: deps.options, clock: deps.clock }
   if (mode === 'simulated') {
     const simulator = new Simulator({ sessions, log: deps.log, logger, timers, random, ...deps.simulated })
     return new WhatsAppSupervisor({ ...common, factory: simulator.factory, simulator })
@@ -53,7 +57,7 @@ export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsApp
     logger,
     connectTimeoutMs: deps.options?.connectTimeoutMs,
     waWebSocketUrl: deps.baileys?.waWebSocketUrl,
-    version: deps.baileys?.version,
+    version: () => versions.current(),
   })
   return new WhatsAppSupervisor({ ...common, factory, simulator: null })
 }

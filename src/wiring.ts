@@ -7,11 +7,15 @@ import type { Logger } from 'pino'
 import type { HubConfig } from './config.js'
 import type { Hub } from './hub/hub.js'
 import type { StartOptions } from './start.js'
+import { latestVersion } from './adapters/baileys/version.js'
 import { createWhatsApp, type WhatsAppDeps } from './whatsapp.js'
 
 export function whatsappFor(cfg: HubConfig, log: Logger, extra: Partial<WhatsAppDeps> = {}): NonNullable<StartOptions['whatsapp']> {
   return (hub, db) => {
-    const wa = createWhatsApp(cfg.whatsapp, { writer: hub, db: db.db, log: log.child({ mod: 'whatsapp' }), ...extra })
+    const waLog = log.child({ mod: 'whatsapp' })
+    // Only real sockets need the version WhatsApp Web currently serves (fetched only after a 405).
+    const versions = cfg.whatsapp === 'baileys' ? { versions: latestVersion({ log: waLog }) } : {}
+    const wa = createWhatsApp(cfg.whatsapp, { writer: hub, db: db.db, log: waLog, ...versions, ...extra })
     const all = hub.listAccounts().flatMap((a) => hub.instancesOf(a))
     wa.restore(all.map((i) => ({ id: i.id, name: i.name, settings: i.config.settings })))
     reconcile(hub, all.filter((i) => wa.machineState(i.id) === undefined).map((i) => i.id))

@@ -2,7 +2,7 @@
  * @module The narrow contracts between the hub and its sources and edges. Types only.
  */
 import type { SettingsConfig } from './integrations.js'
-import type { StatusPatch } from './status.js'
+import type { ConnectionState, StatusPatch } from './status.js'
 
 /** Time source; tests inject a fixed or stepping clock. */
 export interface Clock {
@@ -51,7 +51,8 @@ export interface WhatsAppControl {
   /** Starts a socket (unless one is live) and resolves with the current QR, a pairing code, or `connected`. */
   connect(inst: InstanceRef, opts: { number?: string; timeoutMs: number }): Promise<ConnectResult>
   /** Reconnects from the saved session; throws WhatsAppError(400) when there is none. */
-  reconnect(inst: InstanceRef): Promise<void>
+  /** Starts a socket on the saved session; resolves with the state it left (`connected` when it had nothing to do). */
+  reconnect(inst: InstanceRef): Promise<ConnectionState>
   /** Unlinks the device, wipes the session; the instance ends `loggedout`. */
   logout(inst: InstanceRef): Promise<void>
   /** Ends the socket and wipes the session before the instance is deleted. */

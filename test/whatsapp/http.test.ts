@@ -78,6 +78,12 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     await ws.close()
   })
 
+  it('reconnect on a connected instance answers its real state, connected', async () => {
+    expect((await item('sales')).connection.state).toBe('connected')
+    const r = await h.req('POST', '/api/instance/reconnect/sales')
+    expect([r.status, r.json]).toEqual([200, { success: true, message: 'Reconnect initiated', status: 'connected' }])
+  })
+
   it('close 401 → loggedout; reconnect is refused with 400', async () => {
     await h.req('GET', '/api/instance/connect/support')
     await h.req('POST', '/api/sim/support/scan')
@@ -106,6 +112,9 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     const it = await until(() => item('ops'), (i) => i.connection.state === 'disconnected')
     expect(it.connection.displayStatus).toBe('Disconnected (connection replaced)')
     expect(it.connection.retryAt).toBeNull()
+    const r = await h.req('POST', '/api/instance/reconnect/ops')
+    expect([r.status, r.json]).toEqual([200, { success: true, message: 'Reconnect initiated', status: 'connecting' }])
+    await until(() => item('ops'), (i) => i.connection.state === 'connected')
   })
 
   it('logout unlinks and keeps the instance and its token', async () => {

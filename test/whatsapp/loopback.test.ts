@@ -11,6 +11,7 @@ import type { OpenedDb } from '../../src/adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
 import type { InstanceStatus } from '../../src/core/status.js'
 import type { WhatsAppSupervisor } from '../../src/hub/whatsapp/supervisor.js'
+import type { VersionSource } from '../../src/adapters/baileys/version.js'
 import { createWhatsApp } from '../../src/whatsapp.js'
 import { dbWithInstances, ManualTime, RecordingWriter, ref, silentLog } from './helpers.js'
 
@@ -46,8 +47,9 @@ afterEach(async () => {
   opened.close()
 })
 
-function start(url: string, connectTimeoutMs = 20_000, watchdogMs = 1_000): WhatsAppSupervisor {
+function start(url: string, connectTimeoutMs = 20_000, watchdogMs = 1_000, versions?: VersionSource): WhatsAppSupervisor {
   wa = createWhatsApp('baileys', {
+    ...(versions ? { versions } : {}),
     writer,
     db: opened.db,
     log: silentLog,
@@ -111,6 +113,24 @@ describe('real makeWASocket on loopback', () => {
     })
   })
 
+  it('each new socket takes the WhatsApp Web version from the version source', async () => {
+    const port = await refusedPort()
+    let reads = 0
+    const versions: VersionSource = {
+      current: () => {
+        reads++
+        return [2, 3000, 1030000000]
+      },
+      refresh: async () => undefined,
+    }
+    await start(`ws://127.0.0.1:${port}/ws/chat`, 20_000, 1_000, versions).reconnect(ref(1))
+    await until(reconnecting)
+    expect(reads).toBe(1)
+    await time.advance(750)
+    await until(() => writer.status(1).displayStatus === 'Reconnecting (connection lost), attempt 2')
+    expect(reads).toBe(2)
+  })
+
   it('a server that accepts then closes gives 428 Connection Terminated', async () => {
     const http = createServer()
     const wss = new WebSocketServer({ server: http })
@@ -132,8 +152,8 @@ describe('real makeWASocket on loopback', () => {
     await start(`ws://127.0.0.1:${port}/ws/chat`, 300).reconnect(ref(1))
     await until(reconnecting)
     expect(writer.status(1)).toMatchObject({
-      reason: { code: 408, name: 'connectionLost', message: 'Timed Out' },
-      displayStatus: 'Reconnecting (connection lost), attempt 1',
+      reason: { code: 408, name: 'timedOut', message: 'Timed Out' },
+      displayStatus: 'Reconnecting (timed out), attempt 1',
     })
     wss.close()
   })

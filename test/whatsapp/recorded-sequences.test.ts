@@ -35,6 +35,10 @@ let writer: RecordingWriter
 let sessions: SqliteSessionStore
 let sockets: FakeBaileysSocket[]
 let wa: WhatsAppSupervisor
+/** Each call of the fake version refresh, with the number of sockets made by then. */
+let refreshes: number[]
+/** The fake refresh resolves when this does. */
+let refreshDone: Promise<void>
 
 beforeEach(() => {
   time = new ManualTime()
@@ -43,7 +47,15 @@ beforeEach(() => {
   sessions = new SqliteSessionStore(opened.db)
   const fake = fakeFactory(sessions)
   sockets = fake.sockets
-  wa = new WhatsAppSupervisor({ writer, sessions, factory: fake.factory, log: silentLog, clock: time, timers: time, random: () => 0.5 })
+  refreshes = []
+  refreshDone = Promise.resolve()
+  const version = {
+    refresh: async () => {
+      refreshes.push(sockets.length)
+      await refreshDone
+    },
+  }
+  wa = new WhatsAppSupervisor({ writer, sessions, factory: fake.factory, version, log: silentLog, clock: time, timers: time, random: () => 0.5 })
 })
 
 afterEach(async () => {
@@ -94,6 +106,7 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
 
     s1.closeWith(RESTART_REQUIRED())
     expect(time.pendingDelays()).toEqual([125])
+    expect(writer.status(1)).toMatchObject({ state: 'connecting', displayStatus: 'Connecting…', retryAt: iso(T0 + 125) })
     await time.advance(125)
     expect(sockets).toHaveLength(2)
     const s2 = last()
@@ -230,7 +243,7 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
     expect(time.pendingDelays()).toEqual([])
   })
 
-  it('CONNECTION REPLACED (440) retries once after 10 s, then parks in conflict', async () => {
+  it('CONNECTION REPLACED (440) retries once after 10 s, then parks in conflict and stays restorable', async () => {
     const s1 = await openFromSavedSession()
     const replaced = () => boom(440, 'Stream Errored (conflict)', { tag: 'conflict', attrs: { type: 'replaced' } })
     s1.closeWith(replaced())
@@ -244,10 +257,11 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
       displayStatus: 'Disconnected (connection replaced)',
     })
     expect(time.pendingDelays()).toEqual([])
-    expect(sessions.info(1)?.autoStart).toBe(false)
+    expect(sessions.info(1)?.autoStart).toBe(true)
+    expect(sessions.restorable()).toEqual([1])
   })
 
-  it('CLIENT TOO OLD (405) retries once after 5 min, then stops', async () => {
+  it('CLIENT TOO OLD (405) refreshes the version, retries once after 5 min as connecting, then stops', async () => {
     const auth = sessions.auth(1)
     Object.assign(auth.state.creds, PAIR_SUCCESS, LOGIN_ME)
     await auth.saveCreds()
@@ -257,18 +271,34 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
     last().update(CONNECTING)
     last().closeWith(tooOld())
     expect(writer.status(1)).toMatchObject({
-      state: 'disconnected',
+      state: 'connecting',
       reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
-      displayStatus: 'Needs update (client too old)',
+      displayStatus: 'Needs update (client too old), retrying',
       retryAt: iso(T0 + 300_000),
     })
+    expect(refreshes).toEqual([1])
     await time.advance(300_000)
     expect(sockets).toHaveLength(2)
     last().update(CONNECTING)
     last().closeWith(tooOld())
-    expect(writer.status(1)).toMatchObject({ displayStatus: 'Needs update (client too old)', retryAt: null })
+    expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Needs update (client too old)', retryAt: null })
+    expect(refreshes).toEqual([1])
+    expect(sessions.restorable()).toEqual([1])
     await time.advance(3_600_000)
     expect(sockets).toHaveLength(2)
+  })
+
+  it('the 405 retry socket waits for a version refresh still in flight', async () => {
+    await openFromSavedSession()
+    let finish = () => {}
+    refreshDone = new Promise<void>((resolve) => (finish = resolve))
+    last().closeWith(boom(405, 'Connection Failure', { reason: '405', location: 'vll' }))
+    await time.advance(300_000)
+    expect(sockets).toHaveLength(1)
+    finish()
+    await settle()
+    expect(sockets).toHaveLength(2)
+    expect(refreshes).toEqual([1])
   })
 
   it('QR refs ending parks in QR expired without a new socket', async () => {
@@ -281,6 +311,58 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
     expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Disconnected (QR expired)' })
     await time.advance(3_600_000)
     expect(sockets).toHaveLength(1)
+  })
+
+  describe('a pairing-code attempt that never paired', () => {
+    const TYPED_ME = { id: '15550001111@s.whatsapp.net', name: '~' }
+
+    /** Generation 1 shows a QR, then requestPairingCode writes the typed number into creds.me. */
+    async function pairingRequested(): Promise<FakeBaileysSocket> {
+      const pending = wa.connect(ref(1), { number: '15550001111', timeoutMs: 60_000 })
+      await settle()
+      const s1 = last()
+      s1.update(CONNECTING)
+      s1.update({ qr: QR1 })
+      s1.emit('creds.update', { ...s1.authState.creds, me: TYPED_ME, pairingCode: 'KC4LVSL1' })
+      await pending
+      await sessions.flush(1)
+      expect(sessions.info(1)).toEqual({ paired: false, autoStart: true, me: null, platform: null })
+      return s1
+    }
+
+    it('after the QR expired, the next connect gets fresh creds without me and a QR', async () => {
+      const s1 = await pairingRequested()
+      s1.closeWith(boom(408, 'QR refs attempts ended'))
+      const pending = wa.connect(ref(1), { timeoutMs: 60_000 })
+      await settle()
+      expect(sockets).toHaveLength(2)
+      const s2 = last()
+      expect(s2.authState.creds).not.toBe(s1.authState.creds)
+      expect(s2.authState.creds.me).toBeUndefined()
+      expect(s2.authState.creds.pairingCode).toBeUndefined()
+      expect(sessions.info(1)).toBeNull()
+      s2.update(CONNECTING)
+      s2.update({ qr: '2@ref9,noiseB64,identityB64,advB64' })
+      expect(await pending).toEqual({ status: 'qr', qr: '2@ref9,noiseB64,identityB64,advB64' })
+      expect(writer.status(1)).toMatchObject({ state: 'connecting', displayStatus: 'Waiting for QR scan' })
+    })
+
+    it('a transient close retries on fresh creds without me', async () => {
+      const s1 = await pairingRequested()
+      s1.closeWith(boom(428, 'Connection Terminated'))
+      expect(time.pendingDelays()).toEqual([750])
+      await time.advance(750)
+      expect(sockets).toHaveLength(2)
+      expect(last().authState.creds.me).toBeUndefined()
+    })
+
+    it('a paired session keeps its creds object across a reconnect', async () => {
+      const s1 = await openFromSavedSession()
+      s1.closeWith(boom(428, 'Connection Terminated'))
+      await time.advance(750)
+      expect(last().authState.creds).toBe(s1.authState.creds)
+      expect(last().authState.creds.me?.id).toBe(LOGIN_ME.me.id)
+    })
   })
 
   it('the connect watchdog ends a socket that never leaves connecting and backs off', async () => {

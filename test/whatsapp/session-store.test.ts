@@ -158,4 +158,32 @@ describe('SqliteSessionStore', () => {
     const ids = Object.keys(many)
     expect(Object.keys(await reopen().auth(1).state.keys.get('pre-key', ids))).toHaveLength(1_000)
   })
+
+  describe('discardUnpaired', () => {
+    it('wipes creds whose me is only the number a pairing-code request typed, live or saved', async () => {
+      const store = new SqliteSessionStore(opened.db)
+      const auth = store.auth(1)
+      Object.assign(auth.state.creds, { me: { id: '15550001111@s.whatsapp.net', name: '~' }, pairingCode: 'KC4LVSL1' })
+      await auth.saveCreds()
+      expect(await reopen().discardUnpaired(1)).toBe(true)
+      const store2 = new SqliteSessionStore(opened.db)
+      expect(store2.info(1)).toBeNull()
+      expect(store2.auth(1).state.creds.me).toBeUndefined()
+
+      const live = store2.auth(2)
+      live.state.creds.me = { id: '15550002222@s.whatsapp.net', name: '~' }
+      expect(await store2.discardUnpaired(2)).toBe(true)
+      expect(store2.auth(2).state.creds).not.toBe(live.state.creds)
+      expect(store2.auth(2).state.creds.me).toBeUndefined()
+    })
+
+    it('keeps a paired session and fresh creds', async () => {
+      const store = new SqliteSessionStore(opened.db)
+      await pair(store, 1)
+      const fresh = store.auth(2).state.creds
+      expect([await store.discardUnpaired(1), await store.discardUnpaired(2)]).toEqual([false, false])
+      expect(store.info(1)).toMatchObject({ paired: true, me: { jid: '15551234567@s.whatsapp.net' } })
+      expect(store.auth(2).state.creds).toBe(fresh)
+    })
+  })
 })

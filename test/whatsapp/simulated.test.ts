@@ -84,11 +84,12 @@ describe('simulated mode', () => {
     })
     expect(status.numberJid).toMatch(/^\d{12}@s\.whatsapp\.net$/)
     expect(wa.machineState(1)).toMatchObject({ phase: 'OPEN', gen: 2, synced: true })
-    // QR; pair-success creds (number known); isNewLogin; 515; open; profile fetched.
+    // QR; pair-success creds (number known); isNewLogin; 515 (retryAt set); restart; open; profile fetched.
     expect(writer.displays(1)).toEqual([
       'Connecting…',
       'Waiting for QR scan',
       'Waiting for QR scan',
+      'Connecting…',
       'Connecting…',
       'Connecting…',
       'Online',
@@ -104,6 +105,19 @@ describe('simulated mode', () => {
     await sim().scan(1)
     await time.advance(250)
     expect(writer.status(1)).toMatchObject({ state: 'connected', numberJid: '15550001111@s.whatsapp.net' })
+  })
+
+  it('a pairing code nobody entered does not poison the next connect: it offers a QR, not "Logged out"', async () => {
+    expect((await wa.connect(ref(1), { number: '15550001111', timeoutMs: 60_000 })).status).toBe('pairing')
+    await time.advance(120_000)
+    expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Disconnected (QR expired)' })
+    const again = await wa.connect(ref(1), { timeoutMs: 60_000 })
+    expect(again.status).toBe('qr')
+    expect(writer.status(1)).toMatchObject({ state: 'connecting', displayStatus: 'Waiting for QR scan', numberJid: null })
+    await sim().scan(1)
+    await time.advance(250)
+    expect(writer.status(1).state).toBe('connected')
+    expect(writer.status(1).numberJid).not.toBe('15550001111@s.whatsapp.net')
   })
 
   it('close 428 publishes connecting with the reason and retryAt, then connects again', async () => {
@@ -239,6 +253,22 @@ describe('simulated mode', () => {
     expect(writer2.status(1)).toMatchObject({ state: 'connected', numberJid: writer.status(1).numberJid, profile: { name: 'Sim 1' } })
     expect(wa2.machineState(2)).toBeUndefined()
     expect(writer.patches.length).toBe(published)
+    await wa2.shutdown()
+  })
+
+  it('restore reconnects a session parked in conflict: only stop and logout keep one down', async () => {
+    await connectAndScan(1)
+    await sim().close(1, 440, 'Stream Errored (conflict)')
+    await time.advance(10_000)
+    await sim().close(1, 440, 'Stream Errored (conflict)')
+    expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Disconnected (connection replaced)' })
+    await wa.shutdown()
+
+    const writer2 = new RecordingWriter(time)
+    const wa2 = createWhatsApp('simulated', { writer: writer2, db: opened.db, log: silentLog, clock: time, timers: time, random: () => 0.5 })
+    wa2.restore([ref(1)])
+    await settle()
+    expect(writer2.status(1)).toMatchObject({ state: 'connected', displayStatus: 'Online', numberJid: writer.status(1).numberJid })
     await wa2.shutdown()
   })
 

@@ -153,7 +153,14 @@ export class SimulatedSocket implements BaileysSocketLike {
   private begin(): void {
     if (this.stage === 'closed') return
     this.emitConnection({ connection: 'connecting', receivedPendingNotifications: false, qr: undefined })
-    const next = () => (isPaired(this.authState.creds) ? this.login() : this.showQr(this.o.qrRefs))
+    // Like rc.9 validateConnection: any creds.me means a login attempt, even the typed number that
+    // a pairing-code request leaves behind; WhatsApp refuses a login without a paired account.
+    const next = () => {
+      const creds = this.authState.creds
+      if (!creds.me) this.showQr(this.o.qrRefs)
+      else if (isPaired(creds)) this.login()
+      else this.end(new Boom('Connection Failure', { statusCode: 401, data: { reason: '401', location: 'frc' } }))
+    }
     if (this.o.latencyMs > 0) this.timer = this.o.timers.setTimeout(next, this.o.latencyMs)
     else next()
   }

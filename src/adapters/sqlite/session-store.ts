@@ -93,6 +93,13 @@ export class SqliteSessionStore implements SessionPort {
     })
   }
 
+  async discardUnpaired(instanceId: number): Promise<boolean> {
+    const creds = this.handles.get(instanceId)?.state.creds ?? this.savedCreds(instanceId)
+    if (creds === null || !creds.me || isPaired(creds)) return false
+    await this.wipe(instanceId)
+    return true
+  }
+
   restorable(): number[] {
     return this.db
       .select({ id: waCreds.instanceId })
@@ -102,6 +109,11 @@ export class SqliteSessionStore implements SessionPort {
       .map((r) => r.id)
   }
 
+  private savedCreds(instanceId: number): AuthenticationCreds | null {
+    const row = this.db.select({ creds: waCreds.creds }).from(waCreds).where(eq(waCreds.instanceId, instanceId)).get()
+    return row === undefined ? null : (JSON.parse(row.creds, BufferJSON.reviver) as AuthenticationCreds)
+  }
+
   private epoch(instanceId: number): number {
     return this.epochs.get(instanceId) ?? 0
   }
@@ -109,8 +121,7 @@ export class SqliteSessionStore implements SessionPort {
   private load(instanceId: number): AuthHandle {
     const epoch = this.epoch(instanceId)
     const current = () => this.epoch(instanceId) === epoch
-    const row = this.db.select({ creds: waCreds.creds }).from(waCreds).where(eq(waCreds.instanceId, instanceId)).get()
-    const creds: AuthenticationCreds = row === undefined ? initAuthCreds() : JSON.parse(row.creds, BufferJSON.reviver)
+    const creds = this.savedCreds(instanceId) ?? initAuthCreds()
     const keys: SignalKeyStore = {
       get: async (type, ids) => this.getKeys(instanceId, type, ids),
       set: async (data) => {

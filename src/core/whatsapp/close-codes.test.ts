@@ -6,7 +6,8 @@ describe('closeMeaning', () => {
     [515, 'Stream Errored (restart required)', 'restartRequired', 'restart'],
     [408, 'QR refs attempts ended', 'qrExpired', 'qrExpired'],
     [408, 'Connection was lost', 'connectionLost', 'transient'],
-    [408, 'Timed Out', 'connectionLost', 'transient'],
+    [408, 'Timed Out', 'timedOut', 'transient'],
+    [408, 'Pre-key upload timeout', 'timedOut', 'transient'],
     [408, 'WebSocket Error (connect ECONNREFUSED 127.0.0.1:1)', 'connectionLost', 'transient'],
     [428, 'Connection Terminated', 'connectionClosed', 'transient'],
     [428, 'Connection Terminated by Server', 'connectionClosed', 'transient'],
@@ -26,6 +27,10 @@ describe('closeMeaning', () => {
   ])('code %s with message %j is %s (%s)', (code, message, name, cls) => {
     const m = closeMeaning(code, message)
     expect({ name: m.name, class: m.class }).toEqual({ name, class: cls })
+  })
+
+  it('labels a handshake timeout "timed out" and a keep-alive miss "connection lost"', () => {
+    expect([closeMeaning(408, 'Timed Out').label, closeMeaning(408, 'Connection was lost').label]).toEqual(['timed out', 'connection lost'])
   })
 
   it('labels an unknown code with the number', () => {

@@ -35,6 +35,13 @@ export interface CloseMeaning {
 /** Baileys' message for the 408 that ends an unscanned QR pool (socket.js genPairQR). */
 export const QR_REFS_ENDED = 'QR refs attempts ended'
 
+/**
+ * Messages of Baileys' own 408 timeouts (handshake or query promiseTimeout, the pre-key upload),
+ * named like DisconnectReason's reverse map gives 408. Other 408s (keep-alive miss, ws E* errors)
+ * are a lost connection.
+ */
+const TIMEOUT_MESSAGES: ReadonlySet<string> = new Set(['Timed Out', 'Pre-key upload timeout'])
+
 const BY_CODE: Record<number, CloseMeaning> = {
   401: { name: 'loggedOut', label: 'logged out', class: 'loggedOut' },
   402: { name: 'temporarilyBanned', label: 'temporarily banned', class: 'blocked' },
@@ -51,6 +58,7 @@ const BY_CODE: Record<number, CloseMeaning> = {
 }
 
 const QR_EXPIRED: CloseMeaning = { name: 'qrExpired', label: 'QR expired', class: 'qrExpired' }
+const TIMED_OUT: CloseMeaning = { name: 'timedOut', label: 'timed out', class: 'transient' }
 const NO_CODE: CloseMeaning = { name: 'connectionError', label: 'connection error', class: 'transient' }
 
 /**
@@ -65,6 +73,7 @@ export function closeCodeOf(err: unknown): number | undefined {
 /** Meaning of a close seen on a socket. `code` is undefined for a plain Error or our own `end()`. */
 export function closeMeaning(code: number | undefined, message: string | undefined): CloseMeaning {
   if (code === 408 && message === QR_REFS_ENDED) return QR_EXPIRED
+  if (code === 408 && message !== undefined && TIMEOUT_MESSAGES.has(message)) return TIMED_OUT
   if (code === undefined) return NO_CODE
   return BY_CODE[code] ?? { name: 'unknown', label: `code ${code}`, class: 'transient' }
 }

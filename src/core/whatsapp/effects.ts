@@ -16,8 +16,13 @@ export type Effect =
   | { type: 'cancelTimer'; kind: TimerKind }
   /** Delete creds and keys. */
   | { type: 'wipeAuth' }
-  /** Whether the saved session is reconnected at the next start (false after a stop or a terminal close). */
+  /** Whether the saved session is reconnected at the next start: false only after an explicit stop. */
   | { type: 'setAutoStart'; autoStart: boolean }
+  /**
+   * Fetch the current WhatsApp Web version for the sockets created after it (the 405 remedy). The
+   * next createSocket waits for it; a failed refresh keeps the version in use.
+   */
+  | { type: 'refreshVersion' }
   | { type: 'fetchProfile'; jid: string }
   | { type: 'setPresence'; presence: 'available' | 'unavailable' }
   | { type: 'requestPairingCode'; number: string }

@@ -11,7 +11,8 @@ import type { Me } from './events.js'
  * - OPEN: logged in.
  * - RECONNECT_WAIT: a retry is due at `dueAt`.
  * - QR_EXPIRED, CONFLICT, BLOCKED, NEEDS_UPDATE, NEEDS_ATTENTION: closed, no automatic retry
- *   (NEEDS_UPDATE keeps one slow retry while `dueAt` is set).
+ *   (NEEDS_UPDATE keeps one slow retry while `dueAt` is set). A hub restart still reconnects them
+ *   when paired: only a stop or a logout keeps a session down.
  * - LOGGED_OUT: unlinked; the session is wiped.
  */
 export type Phase =
@@ -60,7 +61,10 @@ export interface MachineState {
   stable: boolean
   /** Retries since the last stable open; the next retry is number `attempt` (1-based) once scheduled. */
   attempt: number
-  /** Epoch ms of the scheduled reconnect (RECONNECT_WAIT, a 515 restart, the NEEDS_UPDATE retry). */
+  /**
+   * Epoch ms of the scheduled reconnect (RECONNECT_WAIT, a 515 restart, the NEEDS_UPDATE retry).
+   * Published as retryAt, and as state `connecting` while set.
+   */
   dueAt: number | null
   /** 500 closes since the last stable open. */
   badSessions: number

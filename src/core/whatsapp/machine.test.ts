@@ -17,11 +17,14 @@ class Drive {
   now = T0
   random = 0.5
   effects: Effect[] = []
+  /** Every effect since construction, in order. */
+  history: Effect[] = []
   constructor(public s: MachineState = initialMachine()) {}
   send(e: MachineEvent): Effect[] {
     const t = reduce(this.s, e, this.now, () => this.random)
     this.s = t.state
     this.effects = t.effects
+    this.history.push(...t.effects)
     return t.effects
   }
   get gen() {
@@ -106,7 +109,7 @@ describe('reduce', () => {
       })
     })
 
-    it.each<Phase>(['QR_EXPIRED', 'LOGGED_OUT', 'CONFLICT', 'BLOCKED', 'NEEDS_ATTENTION', 'STOPPED'])(
+    it.each<Phase>(['QR_EXPIRED', 'LOGGED_OUT', 'CONFLICT', 'BLOCKED', 'NEEDS_UPDATE', 'NEEDS_ATTENTION', 'STOPPED'])(
       'from %s starts the next generation with the retry counters reset',
       (phase) => {
         const d = new Drive({ ...initialMachine(), phase, gen: 4, attempt: 3, badSessions: 2, conflicts: [T0 - 1], unpairedTries: 2 })
@@ -118,6 +121,36 @@ describe('reduce', () => {
         expect(d.s).toMatchObject({ phase: 'CONNECTING', attempt: 0, badSessions: 0, conflicts: [], unpairedTries: 0 })
       },
     )
+
+    it.each<Phase>(['QR_EXPIRED', 'LOGGED_OUT'])('from %s without a session asks for a QR, or a pairing code when given a number', (phase) => {
+      const d = new Drive({ ...initialMachine(), phase, gen: 2, unpairedTries: 3 })
+      expect(withoutPublish(d.send({ type: 'start', session: null, pairingNumber: '15550001111' }))).toEqual([
+        { type: 'createSocket', gen: 3 },
+        { type: 'scheduleTimer', kind: 'connectWatchdog', ms: 35_000 },
+        { type: 'setAutoStart', autoStart: true },
+      ])
+      expect(d.s).toMatchObject({ phase: 'CONNECTING', paired: false, me: null, pairingNumber: '15550001111', unpairedTries: 0 })
+      expect(publishOf(d.effects)).toEqual({
+        state: 'connecting',
+        reason: null,
+        displayStatus: 'Connecting…',
+        retryAt: null,
+        presenceStatus: 'unavailable',
+      })
+    })
+
+    it('from NEEDS_UPDATE with its retry pending cancels the retry and connects at once', () => {
+      const d = startedPaired()
+      d.close(405, 'Connection Failure')
+      expect(withoutPublish(d.send({ type: 'start', session: PAIRED }))).toEqual([
+        { type: 'cancelTimer', kind: 'reconnect' },
+        { type: 'createSocket', gen: 2 },
+        { type: 'scheduleTimer', kind: 'connectWatchdog', ms: 35_000 },
+        { type: 'setAutoStart', autoStart: true },
+      ])
+      expect(d.s).toMatchObject({ phase: 'CONNECTING', dueAt: null, updateRetried: false })
+      expect(publishOf(d.effects)).toMatchObject({ state: 'connecting', displayStatus: 'Connecting…', retryAt: null })
+    })
 
     it('from RECONNECT_WAIT cancels the pending retry and connects at once', () => {
       const d = opened()
@@ -216,7 +249,7 @@ describe('reduce', () => {
             state: 'connecting',
             reason: { code: 515, name: 'restartRequired', message: 'Stream Errored (restart required)' },
             displayStatus: 'Connecting…',
-            retryAt: null,
+            retryAt: iso(T0 + 100),
             presenceStatus: 'unavailable',
             numberJid: fresh.jid,
             profile: { name: '' },
@@ -225,12 +258,52 @@ describe('reduce', () => {
       ])
       expect(d.s).toMatchObject({ phase: 'CONNECTING', live: false, attempt: 0, dueAt: T0 + 100 })
 
-      expect(d.timer('reconnect')).toEqual([
+      d.now += 100
+      const restart = d.timer('reconnect')
+      expect(withoutPublish(restart)).toEqual([
         { type: 'createSocket', gen: 2 },
         { type: 'scheduleTimer', kind: 'connectWatchdog', ms: 35_000 },
       ])
+      expect(publishOf(restart)).toMatchObject({ state: 'connecting', displayStatus: 'Connecting…', retryAt: null })
       d.send({ type: 'creds', gen: 2, me: { ...fresh, name: 'Ana' }, platform: 'android', paired: true })
       expect(publishOf(d.open(null))).toEqual({ ...onlinePatch, reason: null })
+    })
+
+    it('from OPEN disarms the stable-open timer and restarts after the jitter, keeping the attempt count', () => {
+      const d = opened()
+      d.s = { ...d.s, attempt: 2 }
+      expect(d.close(515, 'Stream Errored (restart required)')).toEqual([
+        { type: 'cancelTimer', kind: 'stableOpen' },
+        { type: 'scheduleTimer', kind: 'reconnect', ms: 125 },
+        {
+          type: 'publish',
+          patch: {
+            state: 'connecting',
+            reason: { code: 515, name: 'restartRequired', message: 'Stream Errored (restart required)' },
+            displayStatus: 'Connecting…',
+            retryAt: iso(T0 + 125),
+            presenceStatus: 'unavailable',
+            numberJid: ME.jid,
+            profile: ANA_PROFILE,
+          },
+        },
+      ])
+      expect(d.s).toMatchObject({ phase: 'CONNECTING', live: false, attempt: 2, dueAt: T0 + 125 })
+    })
+
+    it('from CONNECTING disarms the connect watchdog and restarts after the jitter', () => {
+      const d = startedPaired()
+      expect(withoutPublish(d.close(515, 'Stream Errored (restart required)'))).toEqual([
+        { type: 'cancelTimer', kind: 'connectWatchdog' },
+        { type: 'scheduleTimer', kind: 'reconnect', ms: 125 },
+      ])
+      expect(publishOf(d.effects)).toMatchObject({ state: 'connecting', displayStatus: 'Connecting…', retryAt: iso(T0 + 125) })
+      expect(d.s).toMatchObject({ phase: 'CONNECTING', live: false, attempt: 0, dueAt: T0 + 125 })
+      d.now += 125
+      expect(withoutPublish(d.timer('reconnect'))).toEqual([
+        { type: 'createSocket', gen: 2 },
+        { type: 'scheduleTimer', kind: 'connectWatchdog', ms: 35_000 },
+      ])
     })
 
     it.each([0, 0.999999])('with random %s restarts within 0–250 ms', (r) => {
@@ -435,7 +508,6 @@ describe('reduce', () => {
       }
       expect(d.close(500, 'Stream Errored (xml-not-well-formed)')).toEqual([
         { type: 'cancelTimer', kind: 'connectWatchdog' },
-        { type: 'setAutoStart', autoStart: false },
         {
           type: 'publish',
           patch: {
@@ -471,10 +543,7 @@ describe('reduce', () => {
       expect(publishOf(d.close(408, 'Connection was lost')).displayStatus).toBe('Reconnecting (connection lost), attempt 2')
       d.timer('reconnect')
       const effects = d.close(408, 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)')
-      expect(withoutPublish(effects)).toEqual([
-        { type: 'cancelTimer', kind: 'connectWatchdog' },
-        { type: 'setAutoStart', autoStart: false },
-      ])
+      expect(withoutPublish(effects)).toEqual([{ type: 'cancelTimer', kind: 'connectWatchdog' }])
       expect(publishOf(effects)).toMatchObject({ state: 'disconnected', displayStatus: 'Disconnected (QR expired)', retryAt: null })
     })
   })
@@ -483,7 +552,6 @@ describe('reduce', () => {
     it('parks in QR_EXPIRED without a retry', () => {
       const d = awaitingQr()
       expect(d.close(408, 'QR refs attempts ended')).toEqual([
-        { type: 'setAutoStart', autoStart: false },
         {
           type: 'publish',
           patch: {
@@ -523,10 +591,7 @@ describe('reduce', () => {
       d.open()
       d.now += 20_000
       const effects = d.close(440, 'Stream Errored (conflict)')
-      expect(withoutPublish(effects)).toEqual([
-        { type: 'cancelTimer', kind: 'stableOpen' },
-        { type: 'setAutoStart', autoStart: false },
-      ])
+      expect(withoutPublish(effects)).toEqual([{ type: 'cancelTimer', kind: 'stableOpen' }])
       expect(publishOf(effects)).toMatchObject({
         state: 'disconnected',
         displayStatus: 'Disconnected (connection replaced)',
@@ -578,13 +643,10 @@ describe('reduce', () => {
       [403, 'forbidden', 'Blocked (forbidden)'],
       [402, 'temporarilyBanned', 'Blocked (temporarily banned)'],
       [406, 'banned', 'Blocked (banned)'],
-    ])('%i parks in BLOCKED as %s and keeps the creds', (code, name, displayStatus) => {
+    ])('%i parks in BLOCKED as %s and keeps the creds and autoStart', (code, name, displayStatus) => {
       const d = opened()
       const effects = d.close(code, 'Connection Failure')
-      expect(withoutPublish(effects)).toEqual([
-        { type: 'cancelTimer', kind: 'stableOpen' },
-        { type: 'setAutoStart', autoStart: false },
-      ])
+      expect(withoutPublish(effects)).toEqual([{ type: 'cancelTimer', kind: 'stableOpen' }])
       expect(publishOf(effects)).toMatchObject({
         state: 'disconnected',
         reason: { code, name, message: 'Connection Failure' },
@@ -595,30 +657,39 @@ describe('reduce', () => {
   })
 
   describe('closed 405', () => {
-    it('parks in NEEDS_UPDATE with one retry after 5 min, then for good', () => {
+    it('refreshes the version and retries once after 5 min, publishing connecting with retryAt meanwhile', () => {
       const d = startedPaired()
-      const first = d.close(405, 'Connection Failure')
-      expect(withoutPublish(first)).toEqual([
+      expect(d.close(405, 'Connection Failure')).toEqual([
         { type: 'cancelTimer', kind: 'connectWatchdog' },
+        { type: 'refreshVersion' },
         { type: 'scheduleTimer', kind: 'reconnect', ms: 300_000 },
+        {
+          type: 'publish',
+          patch: {
+            state: 'connecting',
+            reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
+            displayStatus: 'Needs update (client too old), retrying',
+            retryAt: iso(T0 + 300_000),
+            presenceStatus: 'unavailable',
+            numberJid: ME.jid,
+            profile: ANA_PROFILE,
+          },
+        },
       ])
-      expect(publishOf(first)).toMatchObject({
-        state: 'disconnected',
-        reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
-        displayStatus: 'Needs update (client too old)',
-        retryAt: iso(T0 + 300_000),
-      })
+      expect(d.s).toMatchObject({ phase: 'NEEDS_UPDATE', dueAt: T0 + 300_000, updateRetried: true })
+    })
+
+    it('after the retry fails too, parks in NEEDS_UPDATE as disconnected and keeps autoStart', () => {
+      const d = startedPaired()
+      d.close(405, 'Connection Failure')
       d.now += 300_000
       expect(withoutPublish(d.timer('reconnect'))).toEqual([
         { type: 'createSocket', gen: 2 },
         { type: 'scheduleTimer', kind: 'connectWatchdog', ms: 35_000 },
       ])
       const second = d.close(405, 'Connection Failure')
-      expect(withoutPublish(second)).toEqual([
-        { type: 'cancelTimer', kind: 'connectWatchdog' },
-        { type: 'setAutoStart', autoStart: false },
-      ])
-      expect(publishOf(second)).toMatchObject({ displayStatus: 'Needs update (client too old)', retryAt: null })
+      expect(withoutPublish(second)).toEqual([{ type: 'cancelTimer', kind: 'connectWatchdog' }])
+      expect(publishOf(second)).toMatchObject({ state: 'disconnected', displayStatus: 'Needs update (client too old)', retryAt: null })
       expect(d.s).toMatchObject({ phase: 'NEEDS_UPDATE', dueAt: null })
     })
   })
@@ -779,6 +850,37 @@ describe('reduce', () => {
       const d = opened()
       d.close(428, 'Connection Terminated')
       expect(withoutPublish(d.send({ type: 'logout' }))).toEqual([{ type: 'cancelTimer', kind: 'reconnect' }, { type: 'wipeAuth' }])
+    })
+  })
+
+  describe('autoStart', () => {
+    /** Closes that park the instance, each from an open paired session. */
+    const parkings: [Phase, (d: Drive) => void][] = [
+      ['CONFLICT', (d) => {
+        d.close(440, 'Stream Errored (conflict)')
+        d.timer('reconnect')
+        d.close(440, 'Stream Errored (conflict)')
+      }],
+      ['BLOCKED', (d) => void d.close(403, 'Connection Failure')],
+      ['NEEDS_ATTENTION', (d) => void d.close(411, 'Multi-device beta not joined')],
+      ['NEEDS_UPDATE', (d) => {
+        d.close(405, 'Connection Failure')
+        d.timer('reconnect')
+        d.close(405, 'Connection Failure')
+      }],
+    ]
+
+    it.each(parkings)('is never cleared by the closes that park in %s', (phase, park) => {
+      const d = opened()
+      d.history = []
+      park(d)
+      expect(d.s.phase).toBe(phase)
+      expect(d.history.filter((e) => e.type === 'setAutoStart')).toEqual([])
+    })
+
+    it('is cleared by an explicit stop only', () => {
+      const d = opened()
+      expect(d.send({ type: 'stop' })).toContainEqual({ type: 'setAutoStart', autoStart: false })
     })
   })
 

@@ -325,10 +325,10 @@ function afterClose(
       return park(closed, 'NEEDS_ATTENTION', effects)
     case 'needsUpdate':
       if (closed.updateRetried) return park(closed, 'NEEDS_UPDATE', effects)
-      // One slow retry: a newer WhatsApp Web version may be picked up by then; never a hot loop.
+      // One slow retry with a refreshed WhatsApp Web version; never a hot loop.
       return {
         state: { ...closed, phase: 'NEEDS_UPDATE', updateRetried: true, dueAt: ctx.now + ctx.config.updateRetryMs },
-        effects: [...effects, schedule('reconnect', ctx.config.updateRetryMs)],
+        effects: [...effects, { type: 'refreshVersion' }, schedule('reconnect', ctx.config.updateRetryMs)],
       }
     case 'conflict': {
       const window = ctx.config.conflictWindowMs
@@ -360,8 +360,9 @@ function retry(s: MachineState, ms: number, effects: Effect[], ctx: Ctx): Transi
   }
 }
 
+/** No automatic retry now; autoStart stays, so a hub restart still reconnects a saved session (contract). */
 function park(s: MachineState, phase: Phase, effects: Effect[]): Transition {
-  return { state: { ...s, phase, dueAt: null }, effects: [...effects, { type: 'setAutoStart', autoStart: false }] }
+  return { state: { ...s, phase, dueAt: null }, effects }
 }
 
 function loggedOut(s: MachineState, close: LastClose, effects: Effect[]): Transition {

@@ -53,7 +53,7 @@ export interface WaSocketPort {
 export type SocketFactory = (args: { instanceId: number; generation: number }) => WaSocketPort
 
 export interface SessionInfo extends SessionSnapshot {
-  /** False after an explicit stop or a terminal close: not reconnected at start. */
+  /** False after an explicit stop: not reconnected at start. */
   autoStart: boolean
 }
 
@@ -67,6 +67,18 @@ export interface SessionPort {
   flush(instanceId: number): Promise<void>
   /** Deletes creds and keys; writes still queued from earlier sockets are dropped. */
   wipe(instanceId: number): Promise<void>
+  /**
+   * Wipes creds that hold `me` but never finished pairing (a pairing-code request writes the typed
+   * number there). Baileys rc.9 sends a login instead of a registration whenever creds.me is set,
+   * which WhatsApp answers with 401. Resolves true when it wiped.
+   */
+  discardUnpaired(instanceId: number): Promise<boolean>
   /** Instances to reconnect at start: paired and autoStart. */
   restorable(): number[]
+}
+
+/** Refreshes the WhatsApp Web version the socket factory uses (Baileys' fetchLatestWaWebVersion). */
+export interface VersionPort {
+  /** Never rejects; on failure the version in use stays. */
+  refresh(): Promise<void>
 }

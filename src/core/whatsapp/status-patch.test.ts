@@ -9,6 +9,8 @@ function state(phase: Phase, extra: Partial<MachineState> = {}): MachineState {
   return { ...initialMachine(), phase, ...extra }
 }
 
+const DUE = Date.parse('2026-03-01T12:00:01.500Z')
+
 describe('connectionStateOf', () => {
   it.each<[Phase, string]>([
     ['OPEN', 'connected'],
@@ -23,8 +25,12 @@ describe('connectionStateOf', () => {
     ['NEEDS_ATTENTION', 'disconnected'],
     ['STOPPED', 'disconnected'],
     ['LOGGED_OUT', 'loggedout'],
-  ])('maps %s to %s', (phase, expected) => {
-    expect(connectionStateOf(phase)).toBe(expected)
+  ])('maps %s without a scheduled retry to %s', (phase, expected) => {
+    expect(connectionStateOf(state(phase))).toBe(expected)
+  })
+
+  it.each<Phase>(['NEEDS_UPDATE', 'CONNECTING', 'RECONNECT_WAIT'])('maps %s with a scheduled retry to connecting', (phase) => {
+    expect(connectionStateOf(state(phase, { dueAt: DUE }))).toBe('connecting')
   })
 })
 
@@ -40,6 +46,7 @@ describe('displayStatusOf', () => {
     [state('CONFLICT'), 'Disconnected (connection replaced)'],
     [state('BLOCKED', { lastClose: forbidden }), 'Blocked (forbidden)'],
     [state('NEEDS_UPDATE'), 'Needs update (client too old)'],
+    [state('NEEDS_UPDATE', { dueAt: DUE }), 'Needs update (client too old), retrying'],
     [state('LOGGED_OUT'), 'Logged out'],
     [state('STOPPED'), 'Disconnected (stopped)'],
   ])('renders %#: %s', (s, text) => {
@@ -67,10 +74,32 @@ describe('toStatusPatch', () => {
     })
   })
 
-  it('shows retryAt only while a retry is scheduled', () => {
-    const due = Date.parse('2026-03-01T12:00:01.500Z')
-    expect(toStatusPatch(state('RECONNECT_WAIT', { dueAt: due, attempt: 1, lastClose: lost })).retryAt).toBe('2026-03-01T12:00:01.500Z')
-    expect(toStatusPatch(state('CONNECTING', { dueAt: due })).retryAt).toBeNull()
+  it.each<[string, MachineState, string | null]>([
+    ['a backoff wait', state('RECONNECT_WAIT', { dueAt: DUE, attempt: 1, lastClose: lost }), '2026-03-01T12:00:01.500Z'],
+    ['a 515 restart', state('CONNECTING', { dueAt: DUE }), '2026-03-01T12:00:01.500Z'],
+    ['the 405 retry', state('NEEDS_UPDATE', { dueAt: DUE }), '2026-03-01T12:00:01.500Z'],
+    ['a live socket', state('CONNECTING', { live: true }), null],
+    ['a final 405', state('NEEDS_UPDATE'), null],
+  ])('sets retryAt for %s to %s', (_, s, retryAt) => {
+    expect(toStatusPatch(s).retryAt).toBe(retryAt)
+  })
+
+  it('publishes a 405 with its retry pending as connecting, and a final one as disconnected', () => {
+    const tooOld: LastClose = { code: 405, name: 'clientTooOld', message: 'Connection Failure', label: 'client too old' }
+    expect(toStatusPatch(state('NEEDS_UPDATE', { dueAt: DUE, lastClose: tooOld }))).toEqual({
+      state: 'connecting',
+      reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
+      displayStatus: 'Needs update (client too old), retrying',
+      retryAt: '2026-03-01T12:00:01.500Z',
+      presenceStatus: 'unavailable',
+    })
+    expect(toStatusPatch(state('NEEDS_UPDATE', { lastClose: tooOld }))).toEqual({
+      state: 'disconnected',
+      reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
+      displayStatus: 'Needs update (client too old)',
+      retryAt: null,
+      presenceStatus: 'unavailable',
+    })
   })
 
   it('reports presence as unavailable outside OPEN even when Baileys said online', () => {

@@ -20,8 +20,9 @@ const CONNECTION_STATE: Record<Phase, ConnectionState> = {
   LOGGED_OUT: 'loggedout',
 }
 
-export function connectionStateOf(phase: Phase): ConnectionState {
-  return CONNECTION_STATE[phase]
+/** A scheduled retry (dueAt set) is "waiting to reconnect", `connecting` in the contract, whatever the phase. */
+export function connectionStateOf(s: Pick<MachineState, 'phase' | 'dueAt'>): ConnectionState {
+  return s.dueAt === null ? CONNECTION_STATE[s.phase] : 'connecting'
 }
 
 export function displayStatusOf(s: MachineState): string {
@@ -43,7 +44,7 @@ export function displayStatusOf(s: MachineState): string {
     case 'BLOCKED':
       return `Blocked (${label})`
     case 'NEEDS_UPDATE':
-      return 'Needs update (client too old)'
+      return s.dueAt === null ? 'Needs update (client too old)' : 'Needs update (client too old), retrying'
     case 'NEEDS_ATTENTION':
       return `Needs attention (${label})`
     case 'LOGGED_OUT':
@@ -67,17 +68,14 @@ function isBusinessPlatform(platform: string | null): boolean {
  */
 export function toStatusPatch(s: MachineState): StatusPatch {
   const patch: StatusPatch = {
-    state: connectionStateOf(s.phase),
+    state: connectionStateOf(s),
     // An open connection has nothing wrong to explain; the last drop stays in the stream's history.
     reason:
       s.phase === 'OPEN' || s.lastClose === null
         ? null
         : { code: s.lastClose.code, name: s.lastClose.name, message: s.lastClose.message },
     displayStatus: displayStatusOf(s),
-    retryAt:
-      (s.phase === 'RECONNECT_WAIT' || s.phase === 'NEEDS_UPDATE') && s.dueAt !== null
-        ? new Date(s.dueAt).toISOString()
-        : null,
+    retryAt: s.dueAt === null ? null : new Date(s.dueAt).toISOString(),
     presenceStatus: s.phase === 'OPEN' && s.online ? 'available' : 'unavailable',
   }
   if (s.phase === 'LOGGED_OUT') return { ...patch, numberJid: null, profile: { ...EMPTY_PROFILE } }

@@ -24,8 +24,9 @@ import {
   type MachineConfig,
   type MachineState,
 } from '../../core/whatsapp/machine-state.js'
-import type { Log, SessionPort, SocketFactory, Timers, WaSocketPort } from '../../core/whatsapp/socket-port.js'
-import { displayStatusOf } from '../../core/whatsapp/status-patch.js'
+import type { Log, SessionPort, SocketFactory, Timers, VersionPort, WaSocketPort } from '../../core/whatsapp/socket-port.js'
+import { connectionStateOf, displayStatusOf } from '../../core/whatsapp/status-patch.js'
+import type { ConnectionState } from '../../core/status.js'
 import { systemTimers, TimerSlots } from './timers.js'
 
 export interface SupervisorOptions {
@@ -42,6 +43,8 @@ export interface SupervisorDeps {
   writer: StatusWriter
   sessions: SessionPort
   factory: SocketFactory
+  /** Refreshed before the 405 retry; the factory reads the result. */
+  version: VersionPort
   log: Log
   clock?: Clock
   /** In [0, 1); drives the backoff jitter. */
@@ -77,6 +80,8 @@ export class WhatsAppSupervisor implements WhatsAppControl {
   private readonly timers: Timers
   private readonly logoutTimeoutMs: number
   private closed = false
+  /** The version refresh in flight, shared by every instance that hit 405; new sockets wait for it. */
+  private versionRefresh: Promise<void> | null = null
 
   constructor(private readonly deps: SupervisorDeps) {
     const o = deps.options ?? {}
@@ -102,11 +107,13 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     return this.awaitConnect(e, Boolean(digits) && !e.machine.paired, opts.timeoutMs)
   }
 
-  async reconnect(inst: InstanceRef): Promise<void> {
+  async reconnect(inst: InstanceRef): Promise<ConnectionState> {
     this.assertOpen()
     const session = this.deps.sessions.info(inst.id)
     if (!session?.paired) throw new WhatsAppError(400, 'Instance has no saved session — call /connect first')
-    this.dispatch(this.entry(inst), { type: 'start', session })
+    const e = this.entry(inst)
+    this.dispatch(e, { type: 'start', session })
+    return connectionStateOf(e.machine)
   }
 
   async logout(inst: InstanceRef): Promise<void> {
@@ -250,6 +257,9 @@ export class WhatsAppSupervisor implements WhatsAppControl {
         case 'setAutoStart':
           this.deps.sessions.setAutoStart(e.id, effect.autoStart)
           return
+        case 'refreshVersion':
+          this.refreshVersion()
+          return
         case 'fetchProfile':
           this.fetchProfile(e, effect.jid)
           return
@@ -276,8 +286,12 @@ export class WhatsAppSupervisor implements WhatsAppControl {
       await e.wiping
       // The post-515 socket must not start before pair-success creds are stored.
       await this.deps.sessions.flush(e.id)
+      if (await this.deps.sessions.discardUnpaired(e.id)) {
+        this.deps.log.info({ instance: e.id, gen }, 'discarded the creds of an unfinished pairing')
+      }
+      await this.versionRefresh
     } catch (err) {
-      this.deps.log.warn({ err, instance: e.id }, 'pending session writes failed')
+      this.deps.log.warn({ err, instance: e.id }, 'preparing the session for a new socket failed')
     }
     if (e.forgotten || this.closed || e.machine.gen !== gen || !e.machine.live || e.socket !== null) return
     let socket: WaSocketPort
@@ -325,6 +339,16 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     }
     // A successful logout already closed it with 401; otherwise this close still ends in LOGGED_OUT.
     if (e.socket === socket) socket.end('logout')
+  }
+
+  private refreshVersion(): void {
+    if (this.versionRefresh !== null) return
+    this.versionRefresh = this.deps.version
+      .refresh()
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'WhatsApp Web version refresh failed'))
+      .then(() => {
+        this.versionRefresh = null
+      })
   }
 
   private fetchProfile(e: Entry, jid: string): void {

@@ -35,8 +35,8 @@ export function lifecycleRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null,
 
   r.add('post', '/api/instance/reconnect/:instance', {}, async (ctx, p) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
-    await need().reconnect(ref(inst))
-    sendOk(ctx, 'Reconnect initiated', { status: 'connecting' })
+    const status = await need().reconnect(ref(inst))
+    sendOk(ctx, 'Reconnect initiated', { status })
   })
 
   r.add('del', '/api/instance/logout/:instance', {}, async (ctx, p) => {
