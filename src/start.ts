@@ -38,7 +38,7 @@ export function dbPath(dataDir: string): string {
 export async function startHub(cfg: HubConfig, opts: StartOptions): Promise<RunningHub> {
   const clock = opts.clock ?? systemClock
   const release = acquireLock(cfg.dataDir)
-  const db = openDb(dbPath(cfg.dataDir))
+  const db = openDb(dbPath(cfg.dataDir), { backgroundCheckpointMs: 1000 })
   const hub = new Hub(
     new SqliteStore(db),
     {
