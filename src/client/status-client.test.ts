@@ -191,6 +191,53 @@ describe('StatusClient', () => {
     })
   })
 
+  describe('named subscriptions', () => {
+    const removed = (s: FakeSocket, seq: number, name: string) => s.frame({ type: 'removed', epoch: 'e1', seq, instance: name })
+
+    it('drops an instance the hub reports removed from the names it resubscribes to', () => {
+      const { c } = client({ instances: ['a', 'b'] })
+      c.start()
+      last().open()
+      snapshot(last(), 10, ['a', 'b'])
+      removed(last(), 11, 'b')
+      last().drop(1006)
+      vi.runOnlyPendingTimers()
+      last().open()
+      expect(last().sent).toEqual([{ type: 'subscribe', id: '2', instances: ['a'], mode: 'ordered', since: { epoch: 'e1', seq: 11 } }])
+    })
+
+    it('drops the names, given by name or apiInstanceName, that a snapshot answering its resume leaves out', () => {
+      const { c } = client({ instances: ['a', 't1_x_b', 'c'] })
+      c.start()
+      last().open()
+      snapshot(last(), 10, ['a', 'b', 'c'])
+      last().drop(1006)
+      vi.runOnlyPendingTimers()
+      last().open()
+      expect(last().sent[0]!.instances).toEqual(['a', 't1_x_b', 'c'])
+      snapshot(last(), 20, ['c'])
+      last().drop(1006)
+      vi.runOnlyPendingTimers()
+      last().open()
+      expect(last().sent).toEqual([{ type: 'subscribe', id: '3', instances: ['c'], mode: 'ordered', since: { epoch: 'e1', seq: 20 } }])
+    })
+
+    it('stops with reason "every subscribed instance was removed" instead of subscribing to none', () => {
+      const { c, states } = client({ instances: ['b'] })
+      c.start()
+      last().open()
+      snapshot(last(), 10, ['b'])
+      removed(last(), 11, 'b')
+      expect(c.state).toBe('open')
+      last().drop(1006)
+      vi.runOnlyPendingTimers()
+      last().open()
+      expect(last().sent).toEqual([])
+      expect(c.state).toBe('closed')
+      expect(states().at(-1)).toBe('closed:-:every subscribed instance was removed')
+    })
+  })
+
   describe('terminal closes', () => {
     it('stops on 4001 and never reconnects', () => {
       const { c, states } = client()

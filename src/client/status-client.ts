@@ -29,7 +29,10 @@ export interface StatusClientOptions {
   url: string
   /** Sent as `?token=`, since browsers cannot set upgrade headers. */
   token: string
-  /** `'*'` (default) follows every instance of the account, including ones created later. */
+  /**
+   * `'*'` (default) follows every instance of the account, including ones created later. A named
+   * instance the hub reports removed is dropped from the names the client subscribes to again.
+   */
   instances?: '*' | readonly string[]
   /** `ordered` (default): every change. `latest`: under backpressure, changes may be folded per instance. */
   mode?: 'ordered' | 'latest'
@@ -63,6 +66,8 @@ export class StatusClient {
   private attempt = 0
   private subscribeCount = 0
   private pendingSubscribe: string | null = null
+  /** What the next subscribe names: the option's names less those removed since. */
+  private names: '*' | string[]
   private upgradeStatus: number | null = null
   private lastFrameAt = 0
   private pingOut = false
@@ -78,6 +83,7 @@ export class StatusClient {
     const Ctor = opts.WebSocket ?? (globalThis as { WebSocket?: SocketConstructor }).WebSocket
     if (Ctor === undefined) throw new TypeError('No global WebSocket: pass one as options.WebSocket (on Node 20: `import { WebSocket } from "ws"`)')
     this.Ctor = Ctor
+    this.names = opts.instances === undefined || opts.instances === '*' ? '*' : [...opts.instances]
     this.policy = { ...DEFAULT_BACKOFF, ...opts.backoff }
     this.events = new Emitter(opts.onEvent)
     this.batches = new Batcher(opts.schedule ?? queueMicrotask)
@@ -152,11 +158,13 @@ export class StatusClient {
   }
 
   private opened(ws: SocketLike): void {
+    // The hub refuses an empty list, and there is nothing left to follow.
+    if (this.names !== '*' && this.names.length === 0) return this.finish(null, 'every subscribed instance was removed')
     const id = String(++this.subscribeCount)
     const frame: SubscribeFrame = {
       type: 'subscribe',
       id,
-      instances: this.opts.instances === undefined || this.opts.instances === '*' ? '*' : [...this.opts.instances],
+      instances: this.names === '*' ? '*' : [...this.names],
       mode: this.opts.mode ?? 'ordered',
     }
     const since = this.m.position
@@ -207,6 +215,9 @@ export class StatusClient {
   private dispatch(a: Exclude<Applied, { kind: 'resync' }>): void {
     switch (a.kind) {
       case 'snapshot':
+        // A resume the hub could not serve leaves out names deleted meanwhile; a fresh subscribe
+        // naming them would be refused.
+        this.keepNames((n) => [...this.m.items.values()].some((item) => named(item, n)))
         this.lastRecovered = false
         this.touch('reset', '')
         this.synced()
@@ -226,12 +237,17 @@ export class StatusClient {
         this.emit({ type: 'added', seq: a.seq, name: a.name, item: a.item })
         return
       case 'removed':
+        this.keepNames((n) => !named(a.previous, n))
         this.touch('remove', a.name)
         this.emit({ type: 'removed', seq: a.seq, name: a.name, previous: a.previous })
         return
       case 'skipped':
         return
     }
+  }
+
+  private keepNames(keep: (name: string) => boolean): void {
+    if (this.names !== '*') this.names = this.names.filter(keep)
   }
 
   private synced(): void {
@@ -307,6 +323,11 @@ export class StatusClient {
   private touch(kind: 'reset' | 'upsert' | 'remove', name: string): void {
     this.batches.touch(kind, name)
   }
+}
+
+/** Whether `ref` (a name or an apiInstanceName, as a subscribe may give) names `item`. */
+function named(item: InstanceItem, ref: string): boolean {
+  return item.name === ref || item.apiInstanceName === ref
 }
 
 function withToken(url: string, token: string): string {

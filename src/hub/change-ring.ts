@@ -1,6 +1,6 @@
 /**
- * @module ChangeRing: the most recent frames of one account stream, bounded by count. Resume is
- * served from here when it can be, from the SQLite change log otherwise.
+ * @module ChangeRing: the most recent frames of one account stream, bounded by count and by age.
+ * Resume is served from here when it can be, from the SQLite change log otherwise.
  */
 
 export interface Change {
@@ -12,16 +12,29 @@ export interface Change {
   frame: string
 }
 
+export interface RingAge {
+  /** Changes older than this are no longer kept (HUB_CHANGELOG_MAX_AGE_S, in milliseconds). */
+  maxAgeMs: number
+  /** Epoch milliseconds; the hub's clock. */
+  now: () => number
+}
+
+const AGELESS: RingAge = { maxAgeMs: Infinity, now: () => 0 }
+
 export class ChangeRing {
   private readonly items: (Change | undefined)[]
   private start = 0
   private length = 0
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly age: RingAge = AGELESS,
+  ) {
     this.items = new Array(capacity)
   }
 
   push(c: Change): void {
+    this.expire()
     if (this.length < this.capacity) {
       this.items[(this.start + this.length) % this.capacity] = c
       this.length++
@@ -31,19 +44,26 @@ export class ChangeRing {
     }
   }
 
-  /** Seq of the oldest change kept, or null when empty. */
+  /** Seq of the oldest change kept, or null when none is. */
   oldestSeq(): number | null {
+    this.expire()
     return this.length === 0 ? null : this.items[this.start]!.seq
   }
 
-  /** Changes with seq > afterSeq, in order; null when the ring no longer holds afterSeq + 1. */
+  /**
+   * Changes with seq > afterSeq, in order; null when the ring no longer holds afterSeq + 1, or
+   * when one of them is past the age bound (a clock set back can leave one behind a newer one).
+   */
   since(afterSeq: number): Change[] | null {
     const oldest = this.oldestSeq()
     if (oldest === null || oldest > afterSeq + 1) return null
+    const cutoff = this.cutoff()
     const out: Change[] = []
     for (let i = 0; i < this.length; i++) {
       const c = this.items[(this.start + i) % this.capacity]!
-      if (c.seq > afterSeq) out.push(c)
+      if (c.seq <= afterSeq) continue
+      if (c.at < cutoff) return null
+      out.push(c)
     }
     return out
   }
@@ -52,5 +72,20 @@ export class ChangeRing {
     this.items.fill(undefined)
     this.start = 0
     this.length = 0
+  }
+
+  private cutoff(): number {
+    return this.age.now() - this.age.maxAgeMs
+  }
+
+  /** Forgets the changes at the old end that are past the age bound. */
+  private expire(): void {
+    if (this.age.maxAgeMs === Infinity) return
+    const cutoff = this.cutoff()
+    while (this.length > 0 && this.items[this.start]!.at < cutoff) {
+      this.items[this.start] = undefined
+      this.start = (this.start + 1) % this.capacity
+      this.length--
+    }
   }
 }

@@ -307,6 +307,9 @@ export class Hub implements StatusWriter {
     const older = this.store.readChanges(account.id, afterSeq, oldest)
     const all = [...older, ...(account.ring.since(oldest - 1) ?? [])]
     for (let i = 0; i < all.length; i++) if (all[i]!.seq !== afterSeq + 1 + i) return null
+    // The log is pruned once a minute: rows past the age bound may still be there, but are not kept.
+    const cutoff = this.clock.now() - this.opts.changeLogMaxAgeS * 1000
+    if (all.some((c) => c.at < cutoff)) return null
     return all.length === account.seq - afterSeq ? all : null
   }
 
@@ -364,7 +367,7 @@ export class Hub implements StatusWriter {
   }
 
   private addAccount(a: { id: number; name: string; instanceLimit: number; tokenHash: string; seq: number; createdAt: string }): AccountState {
-    const account: AccountState = { ...a, ids: [], byName: new Map(), ring: new ChangeRing(this.opts.ringSize) }
+    const account: AccountState = { ...a, ids: [], byName: new Map(), ring: new ChangeRing(this.opts.ringSize, { maxAgeMs: this.opts.changeLogMaxAgeS * 1000, now: () => this.clock.now() }) }
     this.accounts.set(a.id, account)
     this.principals.set(a.tokenHash, { kind: 'account', tokenHash: a.tokenHash, account })
     return account

@@ -111,6 +111,23 @@ describe('StatusClient against a real hub', () => {
     expect(r.events.flatMap((e) => (e.type === 'diff' ? [e.name] : []))).toEqual(['c'])
   })
 
+  it('resumes a named subscription after one of its instances was deleted while it was stopped, and follows the rest', async () => {
+    const h = await hub()
+    await createInstances(h, ['a', 'b'])
+    const r = client(h, { instances: ['a', 'b'] })
+    r.c.start()
+    await until(() => r.c.state === 'open', 'open')
+    r.c.stop()
+    expect((await h.req('DELETE', '/api/instance/delete/b')).status).toBe(200)
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'after the delete' })
+    const from = r.events.length
+    r.c.start()
+    await until(() => r.c.position?.seq === seqOf(h), 'caught up')
+    expect(r.kinds().slice(from)).toEqual(['state:connecting', 'state:open', 'resumed', 'removed', 'diff'])
+    expect(r.c.state).toBe('open')
+    expect(mirrorObject(r.c)).toEqual((await restList(h)).items)
+  })
+
   it('stops with reason "token revoked" when the account token is rotated, and does not reconnect', async () => {
     const h = await hub()
     await createInstances(h, ['a'])

@@ -4,6 +4,26 @@ import { createInstances, instanceId, startTestHub, tempDir } from '../helpers/h
 import { openClient } from '../helpers/ws.js'
 
 describe('resume', () => {
+  it('serves a resume from memory only while the missed changes are younger than HUB_CHANGELOG_MAX_AGE_S', async () => {
+    const clock = { t: Date.parse('2026-03-01T12:00:00.000Z'), now() { return this.t } }
+    const h = await startTestHub({ HUB_CHANGELOG_MAX_AGE_S: '60' }, { clock })
+    await createInstances(h, ['a'])
+    const from = h.hub.listAccounts()[0]!.seq
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'while away' })
+    const resume = async () => {
+      const c = await openClient(h)
+      c.send({ type: 'subscribe', id: '1', instances: '*', since: { epoch: h.hub.epoch, seq: from } })
+      const first = await c.next(() => true)
+      await c.close()
+      return [first.type, first.recovered]
+    }
+    clock.t += 59_000
+    expect(await resume()).toEqual(['resumed', true])
+    clock.t += 2_000
+    expect(await resume()).toEqual(['snapshot', false])
+    await h.stop()
+  })
+
   it('replays exactly the missed diffs in order with recovered:true, then goes live', async () => {
     const h = await startTestHub()
     await createInstances(h, ['a', 'b'])
@@ -46,6 +66,68 @@ describe('resume', () => {
     c.send({ type: 'subscribe', id: 'n', instances: ['b'], since: { epoch: h.hub.epoch, seq: from } })
     await c.count(2)
     expect(c.frames.map((f) => [f.type, f.seq ?? null])).toEqual([['resumed', from], ['diff', from + 2]])
+    await c.close()
+    await h.stop()
+  })
+
+  it('resumes a named subscription whose instance was deleted while away, replaying its removal in order', async () => {
+    const h = await startTestHub()
+    await createInstances(h, ['a', 'b'])
+    const from = h.hub.listAccounts()[0]!.seq
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'a1' })
+    h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'b1' })
+    expect((await h.req('DELETE', '/api/instance/delete/b')).status).toBe(200)
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'a2' })
+    const c = await openClient(h)
+    c.send({ type: 'subscribe', id: 'r', instances: ['a', 'b'], since: { epoch: h.hub.epoch, seq: from } })
+    await c.count(5)
+    expect(c.frames.map((f) => [f.type, f.seq, f.type === 'removed' ? f.instance : f.changes?.['connection.displayStatus']])).toEqual([
+      ['resumed', from, undefined],
+      ['diff', from + 1, 'a1'],
+      ['diff', from + 2, 'b1'],
+      ['removed', from + 3, 'b'],
+      ['diff', from + 4, 'a2'],
+    ])
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'live' })
+    expect((await c.next((f) => f.seq === from + 5)).changes['connection.displayStatus']).toBe('live')
+    expect(c.frames).toHaveLength(6)
+    await c.close()
+    await h.stop()
+  })
+
+  it('answers a snapshot of the remaining names, not an error, when a deleted instance\'s removal is no longer kept', async () => {
+    const h = await startTestHub({ HUB_STREAM_RING_SIZE: '3', HUB_CHANGELOG_MAX: '3' })
+    await createInstances(h, ['a', 'b'])
+    const from = h.hub.listAccounts()[0]!.seq
+    expect((await h.req('DELETE', '/api/instance/delete/b')).status).toBe(200)
+    for (let i = 1; i <= 10; i++) h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: `n${i}` })
+    h.hub.prune()
+    const c = await openClient(h)
+    c.send({ type: 'subscribe', id: 'r', instances: ['a', 'b'], since: { epoch: h.hub.epoch, seq: from } })
+    c.send({ type: 'subscribe', id: 'e', instances: ['a', 'b'], since: { epoch: 'someotherepoch', seq: from } })
+    c.send({ type: 'subscribe', id: 'f', instances: ['a', 'b'] })
+    await c.count(3)
+    const list = await h.req('GET', '/api/instance/list')
+    const snapshot = (id: string) => ({ type: 'snapshot', id, epoch: h.hub.epoch, seq: Number(list.headers.get('x-hub-seq')), recovered: false, instances: list.json.instances })
+    expect(list.json.instances.map((i: any) => i.name)).toEqual(['a'])
+    expect(c.frames).toEqual([snapshot('r'), snapshot('e'), { type: 'error', id: 'f', message: 'Instance not found: b' }])
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'live' })
+    expect((await c.next((f) => f.type === 'diff')).changes['connection.displayStatus']).toBe('live')
+    await c.close()
+    await h.stop()
+  })
+
+  it('still refuses a deleted sibling named in a TokenInstance\'s resume, and replays nothing of it', async () => {
+    const h = await startTestHub()
+    const tokens = await createInstances(h, ['a', 'b'])
+    const from = h.hub.listAccounts()[0]!.seq
+    h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'b1' })
+    expect((await h.req('DELETE', '/api/instance/delete/b')).status).toBe(200)
+    const c = await openClient(h, { token: tokens.a })
+    c.send({ type: 'subscribe', id: 'r', instances: ['a', 'b'], since: { epoch: h.hub.epoch, seq: from } })
+    c.send({ type: 'ping', id: 'p' })
+    await c.count(2)
+    expect(c.frames).toEqual([{ type: 'error', id: 'r', message: 'Instance not found: b' }, { type: 'pong', id: 'p' }])
     await c.close()
     await h.stop()
   })

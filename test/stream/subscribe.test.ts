@@ -161,6 +161,24 @@ describe('bad frames', () => {
     expect((await h.req('GET', '/healthz', { token: null })).status).toBe(200)
   })
 
+  it('closes with 1009 up to the transport cap, max(4 × HUB_WS_MAX_FRAME_BYTES, 64 KiB), and past it uWS drops the connection (1006)', async () => {
+    const frameOf = (bytes: number) => {
+      const head = JSON.stringify({ type: 'ping', id: '' })
+      return JSON.stringify({ type: 'ping', id: 'x'.repeat(bytes - head.length) })
+    }
+    expect(frameOf(65536)).toHaveLength(65536)
+    const atCap = await openClient(h)
+    atCap.send(frameOf(65536))
+    expect(await atCap.closed).toEqual({ code: 1009, reason: 'frame too big' })
+    const pastCap = await openClient(h)
+    pastCap.send(frameOf(65537))
+    expect(await pastCap.closed).toEqual({ code: 1006, reason: '' })
+    const after = await openClient(h)
+    after.send({ type: 'ping', id: 'still' })
+    expect(await after.next((f) => f.type === 'pong')).toEqual({ type: 'pong', id: 'still' })
+    await after.close()
+  })
+
   it('closes a socket that sends more frames per second than allowed with 4029', async () => {
     const c = await openClient(h)
     for (let i = 0; i < 60; i++) c.send({ type: 'ping', id: String(i) })

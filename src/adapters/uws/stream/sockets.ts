@@ -1,9 +1,13 @@
 /**
  * @module Per-socket state of the stream edges and the registry that finds sockets by token (for
- * revocation) and by account (for `latest` folding). uWS topics do the fan-out itself.
+ * revocation) and by account (for buffer checks and for sockets detached from their topics). uWS
+ * topics do the fan-out itself.
  */
 import type { WebSocket } from 'uWebSockets.js'
 import type { Principal } from '../../../hub/model.js'
+
+/** A frame as uWS sends it: change frames are strings, snapshots are assembled Buffers. */
+export type Frame = string | Buffer
 
 /** A change held back for a `latest` subscriber under backpressure, folded per instance. */
 export interface Pending {
@@ -23,13 +27,16 @@ export interface StreamSocket {
   /** Instance ids subscribed by name (empty when `all`). */
   ids: Set<number>
   mode: 'ordered' | 'latest'
-  /** Non-null while a `latest` subscriber is unsubscribed from its topics and changes are folded. */
-  folding: Map<number, Pending> | null
   /**
-   * Non-null while the socket catches up (a resume larger than its buffer): frames still to send,
-   * in order; live changes are appended until it is drained, then it rejoins its topics.
+   * Non-null while the socket is detached from its topics with frames waiting, in order: a resume
+   * or a subscription answer that did not fit its buffer, and the live changes queued behind it.
    */
-  backlog: string[] | null
+  backlog: Frame[] | null
+  /**
+   * Non-null while a detached `latest` subscriber has changes folded per instance; they go out
+   * after `backlog`, sorted by seq. A socket with neither is live on its topics.
+   */
+  folding: Map<number, Pending> | null
   closed: boolean
   windowStart: number
   frames: number
@@ -54,6 +61,8 @@ export const topic = {
 export class SocketRegistry {
   readonly byToken = new Map<string, Set<Ws>>()
   readonly streams = new Set<Ws>()
+  /** Stream sockets by account. */
+  private readonly streamsByAccount = new Map<number, Set<Ws>>()
   /** Sockets detached from their topics (folding or catching up), by account. */
   readonly detached = new Map<number, Set<Ws>>()
 
@@ -62,7 +71,15 @@ export class SocketRegistry {
     let set = this.byToken.get(d.principal.tokenHash)
     if (set === undefined) this.byToken.set(d.principal.tokenHash, (set = new Set()))
     set.add(ws)
-    if (d.kind === 'stream') this.streams.add(ws)
+    if (d.kind !== 'stream') return
+    this.streams.add(ws)
+    let mine = this.streamsByAccount.get(d.principal.account.id)
+    if (mine === undefined) this.streamsByAccount.set(d.principal.account.id, (mine = new Set()))
+    mine.add(ws)
+  }
+
+  streamsOf(accountId: number): ReadonlySet<Ws> {
+    return this.streamsByAccount.get(accountId) ?? EMPTY
   }
 
   /** Called from the close handler: the socket must not be touched afterwards. */
@@ -73,6 +90,9 @@ export class SocketRegistry {
     if (this.byToken.get(d.principal.tokenHash)?.size === 0) this.byToken.delete(d.principal.tokenHash)
     if (d.kind === 'stream') {
       this.streams.delete(ws)
+      const mine = this.streamsByAccount.get(d.principal.account.id)
+      mine?.delete(ws)
+      if (mine?.size === 0) this.streamsByAccount.delete(d.principal.account.id)
       this.attach(ws)
     }
   }
@@ -94,3 +114,5 @@ export class SocketRegistry {
     if (set?.size === 0) this.detached.delete(d.principal.account.id)
   }
 }
+
+const EMPTY: ReadonlySet<Ws> = new Set()

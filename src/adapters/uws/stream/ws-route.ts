@@ -31,12 +31,16 @@ export function mountWs(
   const { hub, gate, registry, fanout, log, limits } = deps
   const behavior = {
     compression: uWS.DISABLED,
-    // uWS drops the connection without a close frame past this; below it we close with 1009 ourselves.
+    // uWS refuses a frame (or fragmented message) past this from its header, before buffering it,
+    // and drops the connection without a close frame, so the client sees 1006; it cannot send 1009
+    // there. Up to it, `message` closes frames over maxFrameBytes with 1009.
     maxPayloadLength: Math.max(limits.maxFrameBytes * 4, 64 * 1024),
     idleTimeout: limits.idleTimeoutS,
     sendPingsAutomatically: true,
-    // The hard stop behind the 4008 sweep: past it uWS drops the frame and closes the socket, and
-    // the client resumes from its last seq, so nothing is lost either way.
+    // The last resort behind the fan-out's checks, which keep a live socket under about twice the
+    // bound: past it uWS drops the frame and the socket (no close frame). Without the cap a socket's
+    // buffer would be unbounded; without the close uWS would skip frames silently, a gap no client
+    // could see. Either way the client resumes from its last seq, so nothing is lost.
     maxBackpressure: limits.maxBufferBytes * 4,
     closeOnBackpressureLimit: 1,
   }
