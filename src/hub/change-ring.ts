@@ -22,21 +22,23 @@ export interface RingAge {
 const AGELESS: RingAge = { maxAgeMs: Infinity, now: () => 0 }
 
 export class ChangeRing {
-  private readonly items: (Change | undefined)[]
+  // Grows to `capacity` as changes arrive: an account with few changes holds a small array, not
+  // `capacity` empty slots. Until it is full, the kept changes fill [start, items.length).
+  private readonly items: (Change | undefined)[] = []
   private start = 0
   private length = 0
 
   constructor(
     readonly capacity: number,
     private readonly age: RingAge = AGELESS,
-  ) {
-    this.items = new Array(capacity)
-  }
+  ) {}
 
   push(c: Change): void {
     this.expire()
     if (this.length < this.capacity) {
-      this.items[(this.start + this.length) % this.capacity] = c
+      const at = (this.start + this.length) % this.capacity
+      if (at === this.items.length) this.items.push(c)
+      else this.items[at] = c
       this.length++
     } else {
       this.items[this.start] = c
@@ -69,7 +71,7 @@ export class ChangeRing {
   }
 
   clear(): void {
-    this.items.fill(undefined)
+    this.items.length = 0
     this.start = 0
     this.length = 0
   }

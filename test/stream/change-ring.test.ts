@@ -87,4 +87,21 @@ describe('ChangeRing', () => {
       expect(seqsOf(r.since(2))).toEqual([3])
     })
   })
+
+  it('answers like a plain list of the newest changes, whatever mix of pushes, expiries and wraps', () => {
+    let seed = 7
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const { r, clock } = ring(8, 1000)
+    let kept: Change[] = []
+    for (let s = 1; s <= 500; s++) {
+      clock.now += Math.floor(random() * 300)
+      const c = change(s, clock.now)
+      r.push(c)
+      kept = [...kept, c].filter((k) => k.at >= clock.now - 1000).slice(-8)
+      const from = s - 1 - Math.floor(random() * 10)
+      const expected = kept.length > 0 && kept[0]!.seq <= from + 1 ? kept.filter((k) => k.seq > from) : null
+      expect(seqsOf(r.since(from))).toEqual(seqsOf(expected))
+    }
+  })
 })
+

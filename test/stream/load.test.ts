@@ -132,4 +132,37 @@ describe('slow consumers', () => {
     expect((await slow.next((f) => f.seq === final + 1)).changes['connection.displayStatus']).toBe('after the storm')
     await slow.close()
   })
+
+  it('keeps memory bounded with forty stalled subscribers while a fast one gets every change in order', async () => {
+    const stalled: Client[] = []
+    for (let i = 0; i < 40; i++) {
+      const c = await openClient(h)
+      c.send({ type: 'subscribe', id: String(i), instances: ['cold'], mode: i % 2 ? 'latest' : 'ordered' })
+      await c.next((f) => f.type === 'snapshot')
+      ;(c.ws as any)._socket.pause()
+      stalled.push(c)
+    }
+    const fast = await openClient(h)
+    fast.send({ type: 'subscribe', id: 'f', instances: ['cold'] })
+    const snap = await fast.next((f) => f.type === 'snapshot')
+    const before = process.memoryUsage().rss
+    let peak = before
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5)
+    // 4,000 frames of ~4 KB: 16 MB for each subscriber, 640 MB if the hub buffered them all.
+    await flood(4000, 'stalled')
+    const final = h.hub.listAccounts()[0]!.seq
+    await fast.next((f) => f.seq === final, 20_000)
+    clearInterval(sampler)
+    expect(fast.frames.filter((f) => f.type === 'diff').map((f) => f.seq)).toEqual(Array.from({ length: 4000 }, (_, i) => snap.seq + 1 + i))
+    expect(peak - before).toBeLessThan(250 * 1024 * 1024)
+
+    for (const c of stalled) (c.ws as any)._socket.resume()
+    const ordered = stalled.filter((_, i) => i % 2 === 0)
+    const latest = stalled.filter((_, i) => i % 2 === 1)
+    expect(await Promise.all(ordered.map((c) => c.closed))).toEqual(ordered.map(() => ({ code: 4008, reason: 'slow consumer' })))
+    const lasts = await Promise.all(latest.map((c) => c.next((f) => f.seq === final, 20_000)))
+    for (const l of lasts) expect(l.changes['connection.displayStatus']).toBe(`stalled 3999 ${big}`)
+    await Promise.all([fast.close(), ...latest.map((c) => c.close())])
+  })
 })
+

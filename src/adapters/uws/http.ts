@@ -35,8 +35,8 @@ export function statusLine(code: number): string {
 /** Everything a handler may know about the request, read before any await. */
 export interface Ctx {
   res: HttpResponse
-  method: string
-  url: string
+  /** The route's method and pattern (`GET /api/instance/list`), for logs. */
+  route: string
   params: string[]
   /** Decoded query values (parsed on first use). */
   readonly query: URLSearchParams
@@ -62,8 +62,7 @@ class RequestCtx implements Ctx {
 
   constructor(
     readonly res: HttpResponse,
-    readonly method: string,
-    readonly url: string,
+    readonly route: string,
     readonly params: string[],
     private readonly rawQuery: string,
     public token: string | null,
@@ -96,7 +95,21 @@ function decodeParam(raw: string): string {
 
 // The list endpoints are the hot path: this reads only what every request needs, and parses the
 // query and the client address only when something asks for them.
-export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number, opts: { lastEventId?: boolean } = {}): Ctx {
+/** What a route reads from every request; built once per route. */
+export interface RouteShape {
+  /** `GET /api/instance/list`: the route's method and pattern, for logs. */
+  name: string
+  paramCount: number
+  /** Reads `Last-Event-ID` (SSE resume). */
+  lastEventId: boolean
+}
+
+export function routeShape(method: string, pattern: string, opts: { lastEventId?: boolean } = {}): RouteShape {
+  return { name: `${method.toUpperCase()} ${pattern}`, paramCount: (pattern.match(/\/:/g) ?? []).length, lastEventId: opts.lastEventId === true }
+}
+
+export function readCtx(res: HttpResponse, req: HttpRequest, shape: RouteShape): Ctx {
+  const paramCount = shape.paramCount
   const params: string[] = []
   for (let i = 0; i < paramCount; i++) params.push(decodeParam(req.getParameter(i) ?? ''))
   const rawQuery = req.getQuery() ?? ''
@@ -108,13 +121,12 @@ export function readCtx(res: HttpResponse, req: HttpRequest, paramCount: number,
   }
   return new RequestCtx(
     res,
-    req.getCaseSensitiveMethod(),
-    req.getUrl(),
+    shape.name,
     params,
     rawQuery,
     token === '' ? null : token,
     req.getHeader('if-none-match'),
-    opts.lastEventId === true ? req.getHeader('last-event-id') : '',
+    shape.lastEventId ? req.getHeader('last-event-id') : '',
   )
 }
 
@@ -186,7 +198,7 @@ export function sendFailure(ctx: Ctx, err: unknown, log: Logger): void {
     return
   }
   if (err instanceof WhatsAppError) return sendError(ctx, err.httpStatus, err.message)
-  log.error({ err, url: ctx.url, method: ctx.method }, 'request failed')
+  log.error({ err, route: ctx.route, params: ctx.params }, 'request failed')
   sendError(ctx, 500, MSG.internal)
 }
 

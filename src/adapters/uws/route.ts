@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import { HubError, MSG } from '../../core/errors.js'
 import type { Principal } from '../../hub/model.js'
 import type { Gate } from './gate.js'
-import { allowMethods, readCtx, readJson, sendFailure, watchAbort, type Ctx, type Method } from './http.js'
+import { allowMethods, readCtx, readJson, routeShape, sendFailure, watchAbort, type Ctx, type Method } from './http.js'
 
 export interface RouteOptions {
   /** Which principals may call it: admin only, account/instance tokens (default), or account tokens only. */
@@ -36,12 +36,11 @@ export class Router {
   }
 
   add(method: Method, pattern: string, opts: RouteOptions, handler: Handler): void {
-    const paramCount = (pattern.match(/\/:/g) ?? []).length
+    const shape = routeShape(method === 'del' ? 'delete' : method, pattern, opts)
     const who = opts.who ?? 'tenant'
     const gateOpts = { create: opts.create === true }
-    const readOpts = { lastEventId: opts.lastEventId === true }
     this.app[method](pattern, (res, req) => {
-      const ctx = readCtx(res, req, paramCount, readOpts)
+      const ctx = readCtx(res, req, shape)
       try {
         const p = this.gate.pass(ctx, gateOpts)
         if (p === null) return

@@ -9,7 +9,7 @@ import { HubError, MSG } from '../../../core/errors.js'
 import type { Hub } from '../../../hub/hub.js'
 import { CLOSE, decodeClientFrame, errorFrame, pongFrame } from '../../../protocol/frames.js'
 import type { Gate } from '../gate.js'
-import { readCtx, sendError, sendFailure, type Ctx } from '../http.js'
+import { readCtx, routeShape, sendError, sendFailure, type Ctx, type RouteShape } from '../http.js'
 import type { Principal } from '../../../hub/model.js'
 import { ryzeStateFrame, type Fanout } from './fanout.js'
 import { topic, type SocketData, type SocketRegistry, type StreamSocket, type Ws } from './sockets.js'
@@ -50,12 +50,12 @@ export function mountWs(
    * `accept` build the socket's state or throw a HubError, and answers refusals over HTTP.
    */
   const upgradeWith =
-    (paramCount: number, accept: (ctx: Ctx, p: Exclude<Principal, { kind: 'admin' }>) => SocketData) =>
+    (shape: RouteShape, accept: (ctx: Ctx, p: Exclude<Principal, { kind: 'admin' }>) => SocketData) =>
     (res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t) => {
       const key = req.getHeader('sec-websocket-key')
       const protocol = req.getHeader('sec-websocket-protocol')
       const extensions = req.getHeader('sec-websocket-extensions')
-      const ctx = readCtx(res, req, paramCount)
+      const ctx = readCtx(res, req, shape)
       try {
         const p = gate.pass(ctx)
         if (p === null) return
@@ -70,7 +70,7 @@ export function mountWs(
 
   app.ws<SocketData>('/ws', {
     ...behavior,
-    upgrade: upgradeWith(0, (_ctx, p): StreamSocket => ({
+    upgrade: upgradeWith(routeShape('get', '/ws'), (_ctx, p): StreamSocket => ({
       kind: 'stream',
       principal: p,
       all: false,
@@ -123,7 +123,7 @@ export function mountWs(
 
   app.ws<SocketData>('/ws/:instance', {
     ...behavior,
-    upgrade: upgradeWith(1, (ctx, p) => {
+    upgrade: upgradeWith(routeShape('get', '/ws/:instance'), (ctx, p) => {
       const inst = hub.resolveInstance(p, ctx.params[0]!)
       if (!inst.config.websocket.enabled) {
         throw new HubError(
