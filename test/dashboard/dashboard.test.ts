@@ -256,6 +256,17 @@ describe('dashboard', () => {
     await page.close()
   })
 
+  it('shows a profile picture and a new profile name as soon as they change', async () => {
+    const page = await signIn()
+    await expect.poll(() => card(page, 'warsaw').getAttribute('data-state')).toBe('connected')
+    // A data: URL: the page has no network, and the CSP allows data: images.
+    const picture = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='
+    await wa.simulator!.profile(instance('warsaw').id, { name: 'Warsaw Desk', pictureUrl: picture })
+    await expect.poll(() => card(page, 'warsaw').locator('.avatar img').getAttribute('src')).toBe(picture)
+    await expect.poll(() => card(page, 'warsaw').locator('.profile').textContent()).toMatch(/^Warsaw Desk · \+\d+$/)
+    await page.close()
+  })
+
   it('deletes an instance after confirmation and removes its card', async () => {
     running.hub.createInstance(running.hub.listAccounts()[0]!, 'doomed', defaultConfig())
     const page = await signIn()
