@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import pino from 'pino'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -29,6 +30,9 @@ let token: string
 let front: Awaited<ReturnType<typeof relay>>
 let base: string
 let browser: Browser
+/** Starts the hub on the suite's data dir (again, for the crash test). */
+let startSuiteHub: () => Promise<RunningHub>
+let suiteDir: string
 
 /** REST straight to the hub (not through the page). */
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
@@ -76,7 +80,9 @@ beforeAll(async () => {
   const files = await buildDashboard()
   const cfg = loadConfig({ HUB_HOST: '127.0.0.1', HUB_PORT: '0', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent', HUB_WHATSAPP: 'simulated', HUB_RATE_LIMIT_PER_MIN: '600' })
   const log = pino({ level: 'silent' })
-  running = await startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log, { files, headers: DASHBOARD_HEADERS }) })
+  suiteDir = cfg.dataDir
+  startSuiteHub = () => startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log, { files, headers: DASHBOARD_HEADERS }) })
+  running = await startSuiteHub()
   wa = running.wa!
   token = running.first.defaultAccountToken!
   const account = running.hub.listAccounts()[0]!
@@ -362,4 +368,31 @@ describe('dashboard', () => {
     expect(tagged).toBe(1000)
     await page.close()
   }, 30_000)
+
+  // Last: it replaces the suite's hub.
+  it('says the state was reloaded (not recovered) when the hub comes back from a crash with a new epoch', async () => {
+    const page = await signIn()
+    await expect.poll(() => page.locator('.card').count()).toBeGreaterThanOrEqual(NAMES.length)
+    expectedConsole = /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/ws\?token=[^']+' failed: /
+    front.target(null)
+    front.drop()
+    await expect.poll(() => page.textContent('#banner')).toMatch(/^Stream lost/)
+    const epoch = running.hub.epoch
+    await running.stop()
+    // What a crash leaves: no clean-shutdown mark, so the hub cannot prove continuity.
+    const db = new Database(join(suiteDir, 'statushub.db'))
+    db.prepare("UPDATE meta SET value = '0' WHERE key = 'clean_shutdown'").run()
+    db.close()
+    running = await startSuiteHub()
+    wa = running.wa!
+    expect(running.hub.epoch).not.toBe(epoch)
+    front.target(running.port)
+    await expect.poll(() => page.textContent('#banner'), { timeout: 15_000 }).toBe(
+      'Reconnected: the missed changes could not be replayed, so the full state was reloaded (not recovered).',
+    )
+    expect(await page.getAttribute('#banner', 'data-recovered')).toBe('false')
+    await expect.poll(() => page.locator('.card').count()).toBeGreaterThanOrEqual(NAMES.length)
+    await page.close()
+  })
 })
+
