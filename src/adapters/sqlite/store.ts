@@ -6,34 +6,65 @@ import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type { InstanceConfig } from '../../core/integrations.js'
 import type { InstanceStatus } from '../../core/status.js'
 import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../hub/store.js'
-import type { Statement } from 'better-sqlite3'
 import type { OpenedDb } from './db.js'
 import { accounts, changeLog, instanceStatus, instances, meta } from './schema.js'
 
 export class SqliteStore implements HubStore {
   private readonly db: OpenedDb['db']
-  private readonly upsertStatus: Statement<[StatusParams]>
-  private readonly updateConfig: Statement<[{ id: number; config: string }]>
-  private readonly insertChange: Statement<[ChangeRow]>
-  private readonly updateSeq: Statement<[{ id: number; seq: number }]>
+  private readonly upsertStatus
+  private readonly updateConfig
+  private readonly insertChange
+  private readonly updateSeq
 
   constructor(private readonly opened: OpenedDb) {
     this.db = opened.db
-    // The write-behind's statements, prepared by hand on the raw handle: through drizzle's
-    // prepared queries, mapping the parameters cost as much as SQLite's own work per row.
-    const raw = opened.sqlite
-    this.upsertStatus = raw.prepare<StatusParams>(
-      `INSERT INTO instance_status (instance_id, state, since, reason, display_status, retry_at, number_jid, presence_status, profile, version, updated_at)
-       VALUES (@instanceId, @state, @since, @reason, @displayStatus, @retryAt, @numberJid, @presenceStatus, @profile, @version, @updatedAt)
-       ON CONFLICT (instance_id) DO UPDATE SET state = excluded.state, since = excluded.since, reason = excluded.reason,
-         display_status = excluded.display_status, retry_at = excluded.retry_at, number_jid = excluded.number_jid,
-         presence_status = excluded.presence_status, profile = excluded.profile, version = excluded.version, updated_at = excluded.updated_at`,
-    )
-    this.updateConfig = raw.prepare<{ id: number; config: string }>('UPDATE instances SET config = @config WHERE id = @id')
-    this.insertChange = raw.prepare<ChangeRow>(
-      'INSERT INTO change_log (account_id, seq, instance_id, at, frame) VALUES (@accountId, @seq, @instanceId, @at, @frame) ON CONFLICT DO NOTHING',
-    )
-    this.updateSeq = raw.prepare<{ id: number; seq: number }>('UPDATE accounts SET seq = @seq WHERE id = @id')
+    const p = sql.placeholder
+    this.upsertStatus = this.db
+      .insert(instanceStatus)
+      .values({
+        instanceId: p('instanceId'),
+        state: p('state'),
+        since: p('since'),
+        reason: p('reason'),
+        displayStatus: p('displayStatus'),
+        retryAt: p('retryAt'),
+        numberJid: p('numberJid'),
+        presenceStatus: p('presenceStatus'),
+        profile: p('profile'),
+        version: p('version'),
+        updatedAt: p('updatedAt'),
+      })
+      .onConflictDoUpdate({
+        target: instanceStatus.instanceId,
+        set: {
+          state: sql`excluded.state`,
+          since: sql`excluded.since`,
+          reason: sql`excluded.reason`,
+          displayStatus: sql`excluded.display_status`,
+          retryAt: sql`excluded.retry_at`,
+          numberJid: sql`excluded.number_jid`,
+          presenceStatus: sql`excluded.presence_status`,
+          profile: sql`excluded.profile`,
+          version: sql`excluded.version`,
+          updatedAt: sql`excluded.updated_at`,
+        },
+      })
+      .prepare()
+    this.updateConfig = this.db
+      .update(instances)
+      .set({ config: sql`${p('config')}` })
+      .where(eq(instances.id, sql`${p('id')}`))
+      .prepare()
+    this.insertChange = this.db
+      .insert(changeLog)
+      .values({ accountId: p('accountId'), seq: p('seq'), instanceId: p('instanceId'), at: p('at'), frame: p('frame') })
+      .onConflictDoNothing()
+      .prepare()
+    this.updateSeq = this.db
+      .update(accounts)
+      .set({ seq: sql`${p('seq')}` })
+      .where(eq(accounts.id, sql`${p('id')}`))
+      .prepare()
   }
 
   load(): LoadedState {
@@ -119,7 +150,7 @@ export class SqliteStore implements HubStore {
     this.opened.sqlite.transaction(() => {
       for (const s of batch.statuses) this.upsertStatus.run(statusParams(s.instanceId, s.status, s.version, s.updatedAt))
       for (const c of batch.configs) this.updateConfig.run({ id: c.instanceId, config: JSON.stringify(c.config) })
-      for (const c of batch.changes) this.insertChange.run(c)
+      for (const c of batch.changes) this.insertChange.run({ ...c })
       for (const s of batch.seqs) this.updateSeq.run({ id: s.accountId, seq: s.seq })
     })()
   }
@@ -161,8 +192,6 @@ export class SqliteStore implements HubStore {
     this.opened.close()
   }
 }
-
-type StatusParams = ReturnType<typeof statusParams>
 
 function statusParams(instanceId: number, s: InstanceStatus, version: number, updatedAt: string) {
   return {
