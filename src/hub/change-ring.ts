@@ -21,6 +21,11 @@ export interface RingAge {
 
 const AGELESS: RingAge = { maxAgeMs: Infinity, now: () => 0 }
 
+/** Changes with `at` before this are past the age bound. */
+export function cutoffOf(age: RingAge): number {
+  return age.now() - age.maxAgeMs
+}
+
 export class ChangeRing {
   // Grows to `capacity` as changes arrive: an account with few changes holds a small array, not
   // `capacity` empty slots. Until it is full, the kept changes fill [start, items.length).
@@ -77,7 +82,7 @@ export class ChangeRing {
   }
 
   private cutoff(): number {
-    return this.age.now() - this.age.maxAgeMs
+    return cutoffOf(this.age)
   }
 
   /** Forgets the changes at the old end that are past the age bound. */

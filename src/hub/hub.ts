@@ -11,7 +11,7 @@ import { diffItems, renderRyzeItem } from '../core/item.js'
 import { apiInstanceName, normaliseFilter } from '../core/names.js'
 import type { Clock, StatusWriter } from '../core/ports.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
-import { ChangeRing, type Change } from './change-ring.js'
+import { ChangeRing, cutoffOf, type Change, type RingAge } from './change-ring.js'
 import { ListViews, type ListBody, type ListView } from './list-views.js'
 import type { AccountState, FrameKind, LiveInstance, Principal, StreamListener } from './model.js'
 import { PersistQueue } from './persist-queue.js'
@@ -44,6 +44,8 @@ export class Hub implements StatusWriter {
   private readonly listeners: StreamListener[] = []
   private readonly views: ListViews
   private readonly persist: PersistQueue
+  /** HUB_CHANGELOG_MAX_AGE_S, shared by every account's ring and by replays from SQLite. */
+  private readonly age: RingAge
   private adminTokenHash = ''
   private pruneTimer: NodeJS.Timeout | null = null
   private stopped = false
@@ -57,6 +59,7 @@ export class Hub implements StatusWriter {
   ) {
     this.views = new ListViews(opts.listCacheBytes)
     this.persist = new PersistQueue(store, opts.persistIntervalMs, log)
+    this.age = { maxAgeMs: opts.changeLogMaxAgeS * 1000, now: () => clock.now() }
   }
 
   /** Loads the snapshot and decides the epoch. Returns the tokens created on a first start. */
@@ -308,7 +311,7 @@ export class Hub implements StatusWriter {
     const all = [...older, ...(account.ring.since(oldest - 1) ?? [])]
     for (let i = 0; i < all.length; i++) if (all[i]!.seq !== afterSeq + 1 + i) return null
     // The log is pruned once a minute: rows past the age bound may still be there, but are not kept.
-    const cutoff = this.clock.now() - this.opts.changeLogMaxAgeS * 1000
+    const cutoff = cutoffOf(this.age)
     if (all.some((c) => c.at < cutoff)) return null
     return all.length === account.seq - afterSeq ? all : null
   }
@@ -367,7 +370,7 @@ export class Hub implements StatusWriter {
   }
 
   private addAccount(a: { id: number; name: string; instanceLimit: number; tokenHash: string; seq: number; createdAt: string }): AccountState {
-    const account: AccountState = { ...a, ids: [], byName: new Map(), ring: new ChangeRing(this.opts.ringSize, { maxAgeMs: this.opts.changeLogMaxAgeS * 1000, now: () => this.clock.now() }) }
+    const account: AccountState = { ...a, ids: [], byName: new Map(), ring: new ChangeRing(this.opts.ringSize, this.age) }
     this.accounts.set(a.id, account)
     this.principals.set(a.tokenHash, { kind: 'account', tokenHash: a.tokenHash, account })
     return account

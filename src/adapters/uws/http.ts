@@ -93,8 +93,6 @@ function decodeParam(raw: string): string {
   }
 }
 
-// The list endpoints are the hot path: this reads only what every request needs, and parses the
-// query and the client address only when something asks for them.
 /** What a route reads from every request; built once per route. */
 export interface RouteShape {
   /** `GET /api/instance/list`: the route's method and pattern, for logs. */
@@ -108,6 +106,8 @@ export function routeShape(method: string, pattern: string, opts: { lastEventId?
   return { name: `${method.toUpperCase()} ${pattern}`, paramCount: (pattern.match(/\/:/g) ?? []).length, lastEventId: opts.lastEventId === true }
 }
 
+// The list endpoints are the hot path: this reads only what every request needs, and parses the
+// query and the client address only when something asks for them.
 export function readCtx(res: HttpResponse, req: HttpRequest, shape: RouteShape): Ctx {
   const paramCount = shape.paramCount
   const params: string[] = []
@@ -172,6 +172,19 @@ export function sendBytes(ctx: Ctx, status: number, body: Buffer | string, extra
     writeHeaders(res, ctx.headers)
     if (extra) writeHeaders(res, extra)
     res.end(body, close)
+  })
+}
+
+/** 304 with the request's headers and `extra`, no body. */
+export function sendNotModified(ctx: Ctx, extra: [string, string][]): void {
+  if (ctx.done) return
+  ctx.done = true
+  const res = ctx.res
+  res.cork(() => {
+    res.writeStatus('304 Not Modified')
+    writeHeaders(res, ctx.headers)
+    writeHeaders(res, extra)
+    res.endWithoutBody()
   })
 }
 

@@ -6,7 +6,7 @@ import type { WhatsAppControl } from '../../../core/ports.js'
 import type { Hub } from '../../../hub/hub.js'
 import type { ListView } from '../../../hub/list-views.js'
 import { createInstanceBody } from '../../../protocol/rest-bodies.js'
-import { sendBytes, sendOk, writeHeaders, type Ctx } from '../http.js'
+import { sendBytes, sendNotModified, sendOk, type Ctx } from '../http.js'
 import type { Router } from '../route.js'
 import { parseBody } from './parse.js'
 
@@ -48,18 +48,7 @@ export function instanceRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null):
   const list = (view: ListView) => (ctx: Ctx, p: Parameters<Parameters<Router['add']>[3]>[1]) => {
     const raw = ctx.param('instanceName')
     const out = hub.list(view, p, raw === null ? undefined : raw)
-    if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, out.etag)) {
-      if (ctx.done) return
-      ctx.done = true
-      const res = ctx.res
-      res.cork(() => {
-        res.writeStatus('304 Not Modified')
-        writeHeaders(res, ctx.headers)
-        writeHeaders(res, out.headers)
-        res.endWithoutBody()
-      })
-      return
-    }
+    if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, out.etag)) return sendNotModified(ctx, out.headers)
     sendBytes(ctx, 200, out.body, out.headers)
   }
   r.add('get', '/api/instance/list', {}, list('ryze'))
