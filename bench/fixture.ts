@@ -7,7 +7,6 @@
 import { defaultConfig, type InstanceConfig } from '../src/core/integrations.js'
 import type { StatusPatch } from '../src/core/status.js'
 import type { Hub } from '../src/hub/hub.js'
-import type { AccountState } from '../src/hub/model.js'
 
 /** A small deterministic PRNG (mulberry32), so every run seeds the same data. */
 function rng(seed: number): () => number {
@@ -83,11 +82,11 @@ export function fixtureInstance(k: number): FixtureInstance {
 }
 
 /** Creates `count` fixture instances (numbers `first`…) in the account; returns their ids. */
-export function seedAccount(hub: Hub, account: AccountState, first: number, count: number): number[] {
+export function seedAccount(hub: Hub, accountId: number, first: number, count: number): number[] {
   const ids: number[] = []
   for (let k = first; k < first + count; k++) {
     const f = fixtureInstance(k)
-    const { instance } = hub.createInstance(account, f.name, f.config)
+    const { instance } = hub.createInstance(accountId, f.name, f.config)
     hub.updateStatus(instance.id, f.status)
     ids.push(instance.id)
   }

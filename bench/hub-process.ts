@@ -15,10 +15,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks'
 import pino from 'pino'
-import { loadConfig } from '../src/config.js'
-import { mountEdges } from '../src/edges.js'
-import type { AccountState } from '../src/hub/model.js'
-import { startHub } from '../src/start.js'
+import { startHub } from '../src/app/compose.js'
+import { loadConfig } from '../src/app/config.js'
+import type { AccountView } from '../src/hub/model.js'
 import { changePatch, seedAccount } from './fixture.js'
 import { monoMs } from './lib/clock.js'
 import { pace } from './lib/pacer.js'
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
   const log = pino({ level: cfg.logLevel }, pino.destination(2))
 
   const beforeStart = performance.now()
-  const running = await startHub(cfg, { log, whatsapp: null, mount: mountEdges(cfg, log) })
+  const running = await startHub(cfg, { log, whatsapp: null, dashboardDir: null })
   const startHubMs = performance.now() - beforeStart
   const { hub } = running
 
@@ -96,9 +95,9 @@ async function main(): Promise<void> {
     }
   }).observe({ entryTypes: ['gc'] })
   const changesSince = hub.changesSince.bind(hub)
-  hub.changesSince = (account, afterSeq) => {
+  hub.changesSince = (accountId, afterSeq) => {
     reads.changesSince++
-    return changesSince(account, afterSeq)
+    return changesSince(accountId, afterSeq)
   }
 
   // Seed on first start; the tokens are kept beside the database (the hub stores only hashes).
@@ -114,14 +113,14 @@ async function main(): Promise<void> {
     tokens = []
     for (let a = 0; a < accounts; a++) {
       const { account, token } = hub.createAccount(`bench-${String(a + 1).padStart(4, '0')}`, perAccount)
-      seedAccount(hub, account, a * perAccount, perAccount)
+      seedAccount(hub, account.id, a * perAccount, perAccount)
       hub.flush()
       tokens.push(token)
     }
     writeFileSync(tokensPath, JSON.stringify(tokens))
     seedMs = performance.now() - t0
   }
-  const benchAccounts = (): AccountState[] => hub.listAccounts().filter((a) => a.name.startsWith('bench-'))
+  const benchAccounts = (): AccountView[] => hub.accounts().filter((a) => a.name.startsWith('bench-'))
   // null only for the empty baseline of the memory scenario (BENCH_ACCOUNTS=0).
   const first = benchAccounts()[0] ?? null
   const instances = benchAccounts().reduce((n, a) => n + a.ids.length, 0)
@@ -143,7 +142,7 @@ async function main(): Promise<void> {
       reads: { ...reads },
       seq: first?.seq ?? 0,
       epoch: hub.epoch,
-      subscribers: first === null ? 0 : running.server.app.numSubscribers(`a:${first.id}`),
+      subscribers: first === null ? 0 : running.http.app.numSubscribers(`a:${first.id}`),
     }
   }
 
@@ -196,7 +195,7 @@ async function main(): Promise<void> {
       let bytes = 0
       for (let i = 0; i < tokens.length; i++) {
         const p = hub.authenticate(tokens[i]!)
-        if (p !== null) bytes += hub.list('ryze', p, undefined).body.length
+        if (p !== null) bytes += running.http.lists.list('ryze', p, undefined).body.length
       }
       return { ms: performance.now() - t0, bytes }
     },
@@ -228,7 +227,7 @@ async function main(): Promise<void> {
     tokens: tokens.length,
     epoch: hub.epoch,
     firstAccountId: first?.id ?? null,
-    firstNames: first === null ? [] : [...first.byName.keys()].slice(0, 3),
+    firstNames: first === null ? [] : hub.instancesOf(first.id).slice(0, 3).map((i) => i.name),
     instances,
     startHubMs,
     processUptimeAtStartMs: beforeStart,

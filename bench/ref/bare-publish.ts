@@ -6,7 +6,7 @@
  * is the difference between the two.
  */
 import { performance } from 'node:perf_hooks'
-import { loadUws } from '../../src/adapters/uws/load.js'
+import { loadUws } from '../../src/edges/http/load.js'
 import { changePatch } from '../fixture.js'
 import { monoMs } from '../lib/clock.js'
 import { pace } from '../lib/pacer.js'

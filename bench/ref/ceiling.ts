@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js'
-import { loadUws } from '../../src/adapters/uws/load.js'
+import { loadUws } from '../../src/edges/http/load.js'
 import { sendFatal, sendReady, serveRequests } from '../lib/proc.js'
 
 async function main(): Promise<void> {

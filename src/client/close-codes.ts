@@ -9,14 +9,9 @@ export type CloseAction =
   /** Reconnect after a backoff delay and resume from the last position. */
   | { kind: 'reconnect'; rateLimited: boolean }
 
-export const CLOSE = {
-  shuttingDown: 1001,
-  abnormal: 1006,
-  tooBig: 1009,
-  tokenRevoked: 4001,
-  slowConsumer: 4008,
-  rateLimited: 4029,
-} as const
+import { CLOSE } from '../protocol/close-codes.js'
+
+export { CLOSE }
 
 /**
  * `upgradeStatus` is the HTTP status of a refused upgrade when the platform reveals it (Node's `ws`

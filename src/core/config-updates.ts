@@ -57,7 +57,7 @@ export function withSettings(c: InstanceConfig, s: Opt<SettingsConfig>): Instanc
 export function withProxy(c: InstanceConfig, p: ProxyInput): InstanceConfig {
   const next = { ...c.proxy, ...defined(p) }
   if (!p.enabled) return { ...c, proxy: { ...defaultConfig().proxy } }
-  if (next.host === '' || next.port === '') throw new HubError(400, 'Invalid field "host": host and port are required when the proxy is enabled')
+  if (next.host === '' || next.port === '') throw new HubError('invalid', 'Invalid field "host": host and port are required when the proxy is enabled')
   return { ...c, proxy: next }
 }
 
@@ -66,7 +66,7 @@ export function withS3(c: InstanceConfig, s: S3Input): InstanceConfig {
   if (!s.enabled) return { ...c, s3: { ...defaultConfig().s3 } }
   const next = { ...c.s3, ...defined(s) }
   if (next.bucket === '' || next.accessKey === '' || next.secretKey === '') {
-    throw new HubError(400, 'Invalid field "bucket": bucket, accessKey and secretKey are required when S3 is enabled')
+    throw new HubError('invalid', 'Invalid field "bucket": bucket, accessKey and secretKey are required when S3 is enabled')
   }
   return { ...c, s3: next }
 }
@@ -77,10 +77,10 @@ export function withWebhook(c: InstanceConfig, w: WebhookInput): InstanceConfig 
     ? { ...prev, ...defined(w) }
     : // Disabling keeps the row but clears where it pointed.
       { ...prev, enabled: false, url: '', authorization: '', events: [], mediaBase64: false, byEvents: w.byEvents ?? prev.byEvents }
-  if (next.enabled && next.url === '') throw new HubError(400, 'Invalid field "url": required when the webhook is enabled')
+  if (next.enabled && next.url === '') throw new HubError('invalid', 'Invalid field "url": required when the webhook is enabled')
   const webhooks = { ...c.webhooks, [w.label]: next }
   if (Object.values(webhooks).filter((h) => h.enabled).length > MAX_ENABLED_WEBHOOKS) {
-    throw new HubError(400, `At most ${MAX_ENABLED_WEBHOOKS} enabled webhooks per instance`)
+    throw new HubError('invalid', `At most ${MAX_ENABLED_WEBHOOKS} enabled webhooks per instance`)
   }
   return { ...c, webhooks }
 }

@@ -1,13 +1,29 @@
 /**
- * @module The one error type the REST edge turns into the error envelope. Runtime conditions the
- * client caused (bad input, no access, limits) are HubErrors; anything else is a bug and becomes 500.
+ * @module The one error type every layer throws for a condition the caller caused or can act on
+ * (bad input, no access, a limit, a WhatsApp failure). It names a kind, never a transport status:
+ * each edge maps kinds to its own codes (HTTP in edges/http/status.ts). Anything else thrown is a
+ * bug and becomes an internal error.
  */
+export type ErrorKind =
+  /** The request is malformed or names something invalid. */
+  | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'notFound'
+  /** It clashes with the current state (a name in use, nothing to scan). */
+  | 'conflict'
+  | 'rateLimited'
+  /** WhatsApp (or another service the hub depends on) refused or failed. */
+  | 'upstream'
+  /** The hub cannot do it now (shutting down, a feature not enabled). */
+  | 'unavailable'
+  /** Waiting for WhatsApp ran out of time. */
+  | 'timeout'
+
 export class HubError extends Error {
   constructor(
-    readonly status: number,
+    readonly kind: ErrorKind,
     message: string,
-    /** Extra response headers (Retry-After, …). */
-    readonly headers?: Record<string, string>,
   ) {
     super(message)
     this.name = 'HubError'

@@ -22,6 +22,33 @@ export interface Profile {
   businessName: string
 }
 
+/**
+ * RyzeAPI's `instance.state` event vocabulary (whatsmeow's event names): what happened, as
+ * `data.state` of the event says it (webhooks contract). A new state of ours gets a new word only
+ * where none fits.
+ */
+export type EventWord =
+  | 'connected'
+  | 'connecting'
+  | 'qr_ready'
+  | 'pair_success'
+  | 'pair_error'
+  | 'disconnected'
+  | 'logged_out'
+  | 'stream_replaced'
+  | 'temp_banned'
+  | 'connect_failure'
+  | 'client_outdated'
+  | 'stream_error'
+  | 'keepalive_timeout'
+  | 'keepalive_restored'
+  | 'manual_reconnect'
+
+/** The word for a status that no source event explains (a new instance, a reloaded snapshot). */
+export function eventWordOfState(state: ConnectionState): EventWord {
+  return state === 'loggedout' ? 'logged_out' : state
+}
+
 export interface InstanceStatus {
   state: ConnectionState
   /** ISO time of the last change of `state`. */
@@ -35,6 +62,11 @@ export interface InstanceStatus {
   /** The instance's own presence: `available` or `unavailable`. */
   presenceStatus: string
   profile: Profile
+  /**
+   * The event that produced this status. Stored, never rendered in the list item; a change of the
+   * word alone is not a change of the status (presence and profile changes repeat it).
+   */
+  event: EventWord
 }
 
 /** What a source may change. `profile` merges field by field; `since` defaults to now on a state change. */
@@ -50,6 +82,7 @@ export function initialStatus(now: string): InstanceStatus {
     numberJid: null,
     presenceStatus: 'unavailable',
     profile: { name: '', pictureUrl: null, isBusiness: false, businessName: '' },
+    event: 'disconnected',
   }
 }
 
@@ -58,6 +91,8 @@ export function applyStatusPatch(prev: InstanceStatus, patch: StatusPatch, now: 
   const next: InstanceStatus = { ...prev, ...patch, profile: { ...prev.profile, ...patch.profile } } as InstanceStatus
   if (patch.profile === undefined) next.profile = prev.profile
   if (next.state !== prev.state && patch.since === undefined) next.since = now
+  // A source that changes the state without naming what happened gets the state's own word.
+  if (next.state !== prev.state && patch.event === undefined) next.event = eventWordOfState(next.state)
   return sameStatus(prev, next) ? prev : next
 }
 
@@ -72,4 +107,5 @@ function sameStatus(a: InstanceStatus, b: InstanceStatus): boolean {
     JSON.stringify(a.reason) === JSON.stringify(b.reason) &&
     JSON.stringify(a.profile) === JSON.stringify(b.profile)
   )
+  // `event` is left out on purpose: see InstanceStatus.event.
 }

@@ -1,16 +1,8 @@
 /**
- * @module ChangeRing: the most recent frames of one account stream, bounded by count and by age.
- * Resume is served from here when it can be, from the SQLite change log otherwise.
+ * @module ChangeRing: the most recent changes of one account stream, bounded by count and by age.
+ * Resume is served from here when it can be, from the store's change log otherwise.
  */
-
-export interface Change {
-  seq: number
-  instanceId: number
-  /** Epoch milliseconds. */
-  at: number
-  /** The frame JSON, serialised once and shared by every subscriber and by the change log. */
-  frame: string
-}
+import type { Change } from '../ports/bus.js'
 
 export interface RingAge {
   /** Changes older than this are no longer kept (HUB_CHANGELOG_MAX_AGE_S, in milliseconds). */

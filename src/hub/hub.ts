@@ -1,32 +1,32 @@
 /**
  * @module Hub: the single writer. Every change to an account's instances enters here, is applied
- * to the in-memory snapshot, gets the account's next `seq`, is appended to the ring, handed to the
- * stream listeners and queued for SQLite, all synchronously and in that order. Everything else
- * reads the snapshot or subscribes.
+ * to the in-memory snapshot, gets the account's next `seq`, is appended to the ring, queued for
+ * the store and published on the change bus, all synchronously and in that order. Everything else
+ * reads the snapshot through the views or subscribes to the bus.
  */
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../core/errors.js'
 import { defaultConfig, type InstanceConfig } from '../core/integrations.js'
-import { diffItems, renderRyzeItem } from '../core/item.js'
-import { apiInstanceName, normaliseFilter } from '../core/names.js'
-import type { Clock, StatusWriter } from '../core/ports.js'
+import { diffItems, renderRyzeItem, renderWachatItem } from '../core/item.js'
+import { apiInstanceName } from '../core/names.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
-import { ChangeRing, cutoffOf, type Change, type RingAge } from './change-ring.js'
-import { ListViews, type ListBody, type ListView } from './list-views.js'
-import type { AccountState, FrameKind, LiveInstance, Principal, StreamListener } from './model.js'
+import type { Change, ChangeBus, ChangeKind, ChangeRecord } from '../ports/bus.js'
+import type { Clock } from '../ports/clock.js'
+import type { HubStore, InstanceRow } from '../ports/store.js'
+import type { StatusWriter } from '../ports/whatsapp.js'
+import { ChangeRing, cutoffOf, type RingAge } from './change-ring.js'
+import type { AccountState, AccountView, InstanceView, LiveInstance, Principal, TenantPrincipal } from './model.js'
 import { PersistQueue } from './persist-queue.js'
-import type { HubStore, InstanceRow } from './store.js'
 import { TokenCache } from './token-cache.js'
 import { hashToken, newToken, randomBase36, sameHash } from './tokens.js'
 
 export interface HubOptions {
-  listCacheBytes: number
   persistIntervalMs: number
   ringSize: number
   changeLogMax: number
   changeLogMaxAgeS: number
   /** When set, this is the admin token (its hash replaces any stored one). */
-  adminToken?: string
+  adminToken: string | undefined
 }
 
 /** What start() created on first run; the caller prints these once. */
@@ -35,31 +35,37 @@ export interface FirstStart {
   defaultAccountToken: string | null
 }
 
+/** The two list-item shapes a view may ask for, serialised. */
+export type ItemShape = 'ryze' | 'wachat'
+
 export class Hub implements StatusWriter {
-  private readonly accounts = new Map<number, AccountState>()
+  private readonly accountsById = new Map<number, AccountState>()
   private readonly instances = new Map<number, LiveInstance>()
   private readonly principals = new Map<string, Principal>()
   private readonly byApiName = new Map<string, LiveInstance>()
   private readonly recentTokens = new TokenCache<Principal>()
-  private readonly listeners: StreamListener[] = []
-  private readonly views: ListViews
   private readonly persist: PersistQueue
-  /** HUB_CHANGELOG_MAX_AGE_S, shared by every account's ring and by replays from SQLite. */
+  /** HUB_CHANGELOG_MAX_AGE_S, shared by every account's ring and by replays from the store. */
   private readonly age: RingAge
   private adminTokenHash = ''
   private pruneTimer: NodeJS.Timeout | null = null
   private stopped = false
-  epoch = ''
+  private currentEpoch = ''
 
   constructor(
     private readonly store: HubStore,
+    private readonly bus: ChangeBus,
     private readonly opts: HubOptions,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
-    this.views = new ListViews(opts.listCacheBytes)
     this.persist = new PersistQueue(store, opts.persistIntervalMs, log)
     this.age = { maxAgeMs: opts.changeLogMaxAgeS * 1000, now: () => clock.now() }
+  }
+
+  /** Names the stream's history; changes only when continuity cannot be proven (see start). */
+  get epoch(): string {
+    return this.currentEpoch
   }
 
   /** Loads the snapshot and decides the epoch. Returns the tokens created on a first start. */
@@ -74,17 +80,17 @@ export class Hub implements StatusWriter {
     }
     for (const row of loaded.instances) this.addInstance(row)
 
-    // A crash may have fanned out changes that never reached SQLite; only a clean shutdown with
+    // A crash may have published changes that never reached the store; only a clean shutdown with
     // an intact change log proves continuity.
     const clean = loaded.meta.get('clean_shutdown') === '1'
     const stored = loaded.meta.get('epoch')
     if (stored === undefined || !clean || logLost) {
-      this.epoch = `${Date.now().toString(36)}${randomBase36(6)}`
-      this.store.setMeta('epoch', this.epoch)
-      if (stored !== undefined) this.log.warn({ clean, logLost, previous: stored, epoch: this.epoch }, 'stream continuity lost: new epoch')
+      this.currentEpoch = `${Date.now().toString(36)}${randomBase36(6)}`
+      this.store.setMeta('epoch', this.currentEpoch)
+      if (stored !== undefined) this.log.warn({ clean, logLost, previous: stored, epoch: this.currentEpoch }, 'stream continuity lost: new epoch')
     } else {
-      this.epoch = stored
-      for (const a of this.accounts.values()) {
+      this.currentEpoch = stored
+      for (const a of this.accountsById.values()) {
         for (const row of this.store.recentChanges(a.id, this.opts.ringSize)) a.ring.push(row)
       }
     }
@@ -120,10 +126,6 @@ export class Hub implements StatusWriter {
     this.store.setMeta('clean_shutdown', '1')
   }
 
-  addListener(l: StreamListener): void {
-    this.listeners.push(l)
-  }
-
   // ---- authentication -------------------------------------------------------------------------
 
   /**
@@ -140,10 +142,15 @@ export class Hub implements StatusWriter {
     return p
   }
 
+  /** Whether a principal a socket keeps is still valid (not rotated or deleted). */
+  isCurrent(p: Principal): boolean {
+    return this.principals.get(p.tokenHash) === p
+  }
+
   // ---- accounts (admin) -----------------------------------------------------------------------
 
-  createAccount(name: string, instanceLimit: number): { account: AccountState; token: string } {
-    if ([...this.accounts.values()].some((a) => a.name === name)) throw new HubError(409, MSG.accountNameInUse)
+  createAccount(name: string, instanceLimit: number): { account: AccountView; token: string } {
+    if ([...this.accountsById.values()].some((a) => a.name === name)) throw new HubError('conflict', MSG.accountNameInUse)
     const token = newToken()
     const row = { name, instanceLimit, tokenHash: hashToken(token), createdAt: this.iso() }
     const id = this.store.createAccount(row)
@@ -151,18 +158,22 @@ export class Hub implements StatusWriter {
     return { account, token }
   }
 
-  listAccounts(): AccountState[] {
-    return [...this.accounts.values()]
+  accounts(): AccountView[] {
+    return [...this.accountsById.values()]
   }
 
-  getAccount(id: number): AccountState {
-    const a = this.accounts.get(id)
-    if (a === undefined) throw new HubError(404, MSG.accountNotFound)
-    return a
+  account(id: number): AccountView | undefined {
+    return this.accountsById.get(id)
+  }
+
+  /** The account's id, by name (the CLI and the demo name accounts). */
+  accountNamed(name: string): AccountView | undefined {
+    for (const a of this.accountsById.values()) if (a.name === name) return a
+    return undefined
   }
 
   deleteAccount(id: number): void {
-    const account = this.getAccount(id)
+    const account = this.mustAccount(id)
     const revoked = [account.tokenHash]
     for (const instId of account.ids) {
       const inst = this.instances.get(instId)!
@@ -172,32 +183,32 @@ export class Hub implements StatusWriter {
     this.persist.forgetAccount(id)
     this.store.deleteAccount(id)
     this.principals.delete(account.tokenHash)
-    this.accounts.delete(id)
-    this.views.dropAccount(id)
-    for (const l of this.listeners) l.onRevoke(revoked)
+    this.accountsById.delete(id)
+    this.bus.revoke(revoked)
   }
 
   rotateAccountToken(id: number): string {
-    const account = this.getAccount(id)
+    const account = this.mustAccount(id)
     const token = newToken()
     const hash = hashToken(token)
     this.store.setAccountToken(id, hash)
     const old = account.tokenHash
     this.principals.delete(old)
     account.tokenHash = hash
-    this.principals.set(hash, { kind: 'account', tokenHash: hash, account })
-    for (const l of this.listeners) l.onRevoke([old])
+    this.principals.set(hash, { kind: 'account', tokenHash: hash, accountId: id })
+    this.bus.revoke([old])
     return token
   }
 
   // ---- instances ------------------------------------------------------------------------------
 
-  createInstance(account: AccountState, name: string, config: InstanceConfig, customToken?: string): { instance: LiveInstance; token: string } {
-    if (account.byName.has(name)) throw new HubError(409, MSG.nameInUse)
-    if (account.ids.length >= account.instanceLimit) throw new HubError(403, MSG.quotaExceeded)
+  createInstance(accountId: number, name: string, config: InstanceConfig, customToken?: string): { instance: InstanceView; token: string } {
+    const account = this.mustAccount(accountId)
+    if (account.byName.has(name)) throw new HubError('conflict', MSG.nameInUse)
+    if (account.ids.length >= account.instanceLimit) throw new HubError('forbidden', MSG.quotaExceeded)
     const token = customToken ?? newToken()
     const tokenHash = hashToken(token)
-    if (this.principals.has(tokenHash)) throw new HubError(409, MSG.tokenInUse)
+    if (this.principals.has(tokenHash)) throw new HubError('conflict', MSG.tokenInUse)
     const now = this.iso()
     const status = initialStatus(now)
     const row = {
@@ -214,32 +225,36 @@ export class Hub implements StatusWriter {
     return { instance, token }
   }
 
-  deleteInstance(instance: LiveInstance): void {
-    const account = this.accounts.get(instance.accountId)!
+  deleteInstance(instanceId: number): void {
+    const instance = this.instances.get(instanceId)
+    if (instance === undefined) return
+    const account = this.accountsById.get(instance.accountId)!
     this.forgetInstance(instance)
     this.store.deleteInstance(instance.id)
     this.emit(account, instance, 'removed', null)
-    for (const l of this.listeners) l.onRevoke([instance.tokenHash])
+    this.bus.revoke([instance.tokenHash])
   }
 
-  rotateInstanceToken(instance: LiveInstance): string {
+  rotateInstanceToken(instanceId: number): string {
+    const instance = this.mustInstance(instanceId)
     const token = newToken()
     const hash = hashToken(token)
     this.store.setInstanceToken(instance.id, hash)
     const old = instance.tokenHash
     this.principals.delete(old)
     instance.tokenHash = hash
-    const account = this.accounts.get(instance.accountId)!
-    this.principals.set(hash, { kind: 'instance', tokenHash: hash, account, instance })
-    for (const l of this.listeners) l.onRevoke([old])
+    this.principals.set(hash, { kind: 'instance', tokenHash: hash, accountId: instance.accountId, instanceId: instance.id })
+    this.bus.revoke([old])
     return token
   }
 
   /** Replaces an instance's integration settings; the list item and the stream see the change. */
-  updateConfig(instance: LiveInstance, config: InstanceConfig): void {
+  updateConfig(instanceId: number, config: InstanceConfig): InstanceView {
+    const instance = this.mustInstance(instanceId)
     instance.config = config
     this.persist.config(instance)
     this.applyItemChange(instance)
+    return instance
   }
 
   /** StatusWriter: the one entry point for sources. Unknown ids (deleted instances) are ignored. */
@@ -252,54 +267,63 @@ export class Hub implements StatusWriter {
     this.applyItemChange(instance)
   }
 
-  getInstance(id: number): LiveInstance | undefined {
+  // ---- reads ----------------------------------------------------------------------------------
+
+  instance(id: number): InstanceView | undefined {
     return this.instances.get(id)
   }
 
-  instancesOf(account: AccountState): LiveInstance[] {
-    return account.ids.map((id) => this.instances.get(id)!)
+  /** The account's instances in list order (by id). */
+  instancesOf(accountId: number): InstanceView[] {
+    const account = this.accountsById.get(accountId)
+    return account === undefined ? [] : account.ids.map((id) => this.instances.get(id)!)
+  }
+
+  /** The instance `ref` names within the account: its name, or its apiInstanceName. */
+  lookup(accountId: number, ref: string): InstanceView | undefined {
+    const inst = this.accountsById.get(accountId)?.byName.get(ref) ?? this.byApiName.get(ref)
+    return inst !== undefined && inst.accountId === accountId ? inst : undefined
   }
 
   /**
-   * The instance `ref` (a name in the token's account, or an apiInstanceName) names, if the
-   * principal may touch it. Another account's instance is reported as not found, never forbidden.
+   * The instance `ref` names, if the principal may touch it. Another account's instance is
+   * reported as not found, never forbidden.
    */
-  resolveInstance(p: Principal, ref: string, opts: { accountOnly?: boolean } = {}): LiveInstance {
-    if (p.kind === 'admin') throw new HubError(403, MSG.noAccess)
-    const inst = p.account.byName.get(ref) ?? this.byApiName.get(ref)
-    if (inst === undefined || inst.accountId !== p.account.id) throw new HubError(404, MSG.instanceNotFound)
-    if (p.kind === 'instance' && (opts.accountOnly || inst.id !== p.instance.id)) throw new HubError(403, MSG.noAccess)
+  resolveInstance(p: Principal, ref: string, opts: { accountOnly?: boolean } = {}): InstanceView {
+    if (p.kind === 'admin') throw new HubError('forbidden', MSG.noAccess)
+    const inst = this.lookup(p.accountId, ref)
+    if (inst === undefined) throw new HubError('notFound', MSG.instanceNotFound)
+    if (p.kind === 'instance' && (opts.accountOnly || inst.id !== p.instanceId)) throw new HubError('forbidden', MSG.noAccess)
     return inst
   }
 
-  // ---- reads ----------------------------------------------------------------------------------
+  /** The principal's own instances: all of its account, or its one instance. */
+  reachableBy(p: TenantPrincipal): InstanceView[] {
+    if (p.kind === 'account') return this.instancesOf(p.accountId)
+    const inst = this.instances.get(p.instanceId)
+    return inst === undefined ? [] : [inst]
+  }
 
-  /** A list body for the principal, cached until the account's seq moves. */
-  list(view: ListView, p: Principal, rawFilter: string | undefined): ListBody {
-    if (p.kind === 'admin') throw new HubError(403, MSG.accountOnly)
-    const account = p.account
-    if (p.kind === 'instance') {
-      const inst = p.instance
-      return this.views.render(view, account, `#${inst.id}`, this.epoch, () => [inst])
-    }
-    const filter = normaliseFilter(rawFilter)
-    if (filter === null) return this.views.render(view, account, '*', this.epoch, () => this.instancesOf(account))
-    if (filter.length === 1) {
-      const one = this.lookup(account, filter[0]!)
-      if (one === undefined) throw new HubError(404, MSG.instanceNotFound)
-    }
-    return this.views.render(view, account, filter.join(','), this.epoch, () => {
-      const found = new Map<number, LiveInstance>()
-      for (const name of filter) {
-        const inst = this.lookup(account, name)
-        if (inst !== undefined) found.set(inst.id, inst)
+  /** The serialised list item in one of the two shapes, cached per item version. */
+  itemJson(view: InstanceView, shape: ItemShape): Buffer {
+    const inst = this.instances.get(view.id)
+    if (inst === undefined) return Buffer.from(JSON.stringify(shape === 'ryze' ? view.item : renderWachatItem(view)))
+    if (shape === 'ryze') {
+      if (inst.ryzeJson === null || inst.ryzeJson.version !== inst.version) {
+        inst.ryzeJson = { version: inst.version, bytes: Buffer.from(JSON.stringify(inst.item)) }
       }
-      return [...found.values()].sort((a, b) => a.id - b.id)
-    })
+      return inst.ryzeJson.bytes
+    }
+    if (inst.wachatJson === null || inst.wachatJson.version !== inst.version) {
+      inst.wachatJson = { version: inst.version, bytes: Buffer.from(JSON.stringify(renderWachatItem(inst))) }
+    }
+    return inst.wachatJson.bytes
   }
 
   /** Changes of the account after `afterSeq`, in order, or null when some are no longer kept. */
-  changesSince(account: AccountState, afterSeq: number): Change[] | null {
+  changesSince(accountId: number, afterSeq: number): Change[] | null {
+    const account = this.accountsById.get(accountId)
+    if (account === undefined) return null
     if (afterSeq === account.seq) return []
     if (afterSeq > account.seq || afterSeq < 0) return null
     const fromRing = account.ring.since(afterSeq)
@@ -308,7 +332,7 @@ export class Hub implements StatusWriter {
     this.persist.flush()
     const oldest = account.ring.oldestSeq() ?? account.seq + 1
     const older = this.store.readChanges(account.id, afterSeq, oldest)
-    const all = [...older, ...(account.ring.since(oldest - 1) ?? [])]
+    const all: Change[] = [...older, ...(account.ring.since(oldest - 1) ?? [])]
     for (let i = 0; i < all.length; i++) if (all[i]!.seq !== afterSeq + 1 + i) return null
     // The log is pruned once a minute: rows past the age bound may still be there, but are not kept.
     const cutoff = cutoffOf(this.age)
@@ -326,85 +350,94 @@ export class Hub implements StatusWriter {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private lookup(account: AccountState, name: string): LiveInstance | undefined {
-    const inst = account.byName.get(name) ?? this.byApiName.get(name)
-    return inst !== undefined && inst.accountId === account.id ? inst : undefined
+  private mustAccount(id: number): AccountState {
+    const a = this.accountsById.get(id)
+    if (a === undefined) throw new HubError('notFound', MSG.accountNotFound)
+    return a
+  }
+
+  private mustInstance(id: number): LiveInstance {
+    const i = this.instances.get(id)
+    if (i === undefined) throw new HubError('notFound', MSG.instanceNotFound)
+    return i
   }
 
   private applyItemChange(instance: LiveInstance): void {
-    const account = this.accounts.get(instance.accountId)!
+    const account = this.accountsById.get(instance.accountId)!
     const prev = instance.item
-    const now = this.iso()
     instance.version++
-    instance.updatedAt = now
+    instance.updatedAt = this.iso()
     instance.item = renderRyzeItem(instance)
     // version and updatedAt live in the status row, so every item change rewrites it.
     this.persist.status(instance)
-    const changes = diffItems(prev, instance.item)
-    this.emit(account, instance, 'diff', changes)
+    this.emit(account, instance, 'diff', diffItems(prev, instance.item))
   }
 
-  private emit(account: AccountState, instance: LiveInstance, kind: FrameKind, changes: Record<string, unknown> | null): void {
+  private emit(account: AccountState, instance: LiveInstance, kind: ChangeKind, changes: Record<string, unknown> | null): void {
     const seq = ++account.seq
     const at = this.clock.now()
+    const epoch = this.currentEpoch
+    const time = kind === 'removed' ? new Date(at).toISOString() : instance.updatedAt
     let frame: string
     if (kind === 'diff') {
-      frame = JSON.stringify({
-        type: 'diff',
-        epoch: this.epoch,
-        seq,
-        instance: instance.name,
-        version: instance.version,
-        at: instance.updatedAt,
-        changes,
-      })
+      frame = JSON.stringify({ type: 'diff', epoch, seq, instance: instance.name, version: instance.version, at: time, changes })
     } else if (kind === 'added') {
-      frame = JSON.stringify({ type: 'added', epoch: this.epoch, seq, instance: instance.item })
+      frame = JSON.stringify({ type: 'added', epoch, seq, instance: instance.item })
     } else {
-      frame = JSON.stringify({ type: 'removed', epoch: this.epoch, seq, instance: instance.name })
+      frame = JSON.stringify({ type: 'removed', epoch, seq, instance: instance.name })
     }
-    const change: Change = { seq, instanceId: instance.id, at, frame }
+    const change: Change = { seq, instanceId: instance.id, instance: instance.name, kind, at, frame }
     account.ring.push(change)
     this.persist.change(account, { accountId: account.id, ...change })
-    for (const l of this.listeners) l.onChange({ account, instance, kind, seq, frame, changes })
+    const record: ChangeRecord = {
+      ...change,
+      accountId: account.id,
+      epoch,
+      apiInstanceName: instance.apiInstanceName,
+      version: instance.version,
+      time,
+      changes,
+      item: kind === 'added' ? instance.item : null,
+      connection: instance.item.connection,
+      event: instance.status.event,
+    }
+    // The in-memory bus acknowledges at once; an engine's acknowledgement is its own concern.
+    void this.bus.publish(record)
   }
 
   private addAccount(a: { id: number; name: string; instanceLimit: number; tokenHash: string; seq: number; createdAt: string }): AccountState {
     const account: AccountState = { ...a, ids: [], byName: new Map(), ring: new ChangeRing(this.opts.ringSize, this.age) }
-    this.accounts.set(a.id, account)
-    this.principals.set(a.tokenHash, { kind: 'account', tokenHash: a.tokenHash, account })
+    this.accountsById.set(a.id, account)
+    this.principals.set(a.tokenHash, { kind: 'account', tokenHash: a.tokenHash, accountId: a.id })
     return account
   }
 
   private addInstance(row: InstanceRow): LiveInstance {
-    const account = this.accounts.get(row.accountId)!
-    const instance: LiveInstance = {
+    const account = this.accountsById.get(row.accountId)!
+    const status = row.status ?? initialStatus(row.createdAt)
+    const base = {
       id: row.id,
       accountId: row.accountId,
       name: row.name,
       apiInstanceName: row.apiInstanceName,
-      tokenHash: row.tokenHash,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
       version: row.version,
-      status: row.status ?? initialStatus(row.createdAt),
+      status,
       config: { ...defaultConfig(), ...row.config },
-      item: {},
-      ryzeJson: null,
-      wachatJson: null,
     }
-    instance.item = renderRyzeItem(instance)
+    const instance: LiveInstance = { ...base, tokenHash: row.tokenHash, item: renderRyzeItem(base), ryzeJson: null, wachatJson: null }
     this.instances.set(row.id, instance)
     this.byApiName.set(row.apiInstanceName, instance)
     account.byName.set(row.name, instance)
     // Ids only grow (AUTOINCREMENT) and load in id order, so appending keeps the list order.
     account.ids.push(row.id)
-    this.principals.set(row.tokenHash, { kind: 'instance', tokenHash: row.tokenHash, account, instance })
+    this.principals.set(row.tokenHash, { kind: 'instance', tokenHash: row.tokenHash, accountId: row.accountId, instanceId: row.id })
     return instance
   }
 
   private forgetInstance(instance: LiveInstance): void {
-    const account = this.accounts.get(instance.accountId)!
+    const account = this.accountsById.get(instance.accountId)!
     this.instances.delete(instance.id)
     this.byApiName.delete(instance.apiInstanceName)
     account.byName.delete(instance.name)

@@ -1,15 +1,19 @@
 /**
  * @module The hub's in-memory model: accounts with their instances and stream position, and who a
- * token belongs to. Only the Hub mutates these; edges read them.
+ * token belongs to. Only the Hub mutates these. Everything outside the hub sees them through the
+ * read-only views, for the length of one call: nothing outside keeps one (edges keep ids, and learn
+ * of changes from the change bus).
  */
-import type { InstanceRecord } from '../core/item.js'
+import type { InstanceConfig } from '../core/integrations.js'
+import type { InstanceRecord, RyzeItem } from '../core/item.js'
+import type { InstanceStatus } from '../core/status.js'
 import type { ChangeRing } from './change-ring.js'
 
 export interface LiveInstance extends InstanceRecord {
   tokenHash: string
   /** The rendered RyzeAPI item, kept to diff against on the next change. */
-  item: Record<string, unknown>
-  /** Serialised fragments, valid while their `version` equals the record's. */
+  item: RyzeItem
+  /** Serialised items, valid while their `version` equals the record's. */
   ryzeJson: { version: number; bytes: Buffer } | null
   wachatJson: { version: number; bytes: Buffer } | null
 }
@@ -28,26 +32,34 @@ export interface AccountState {
   ring: ChangeRing
 }
 
+export interface InstanceView {
+  readonly id: number
+  readonly accountId: number
+  readonly name: string
+  readonly apiInstanceName: string
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly version: number
+  readonly status: Readonly<InstanceStatus>
+  readonly config: Readonly<InstanceConfig>
+  readonly item: Readonly<RyzeItem>
+}
+
+export interface AccountView {
+  readonly id: number
+  readonly name: string
+  readonly instanceLimit: number
+  readonly createdAt: string
+  /** Last seq of the account's stream. */
+  readonly seq: number
+  /** Instance ids in list order. */
+  readonly ids: readonly number[]
+}
+
+/** Who a token belongs to: plain data, safe to keep for a socket's life (the hub revokes it). */
 export type Principal =
-  | { kind: 'admin'; tokenHash: string }
-  | { kind: 'account'; tokenHash: string; account: AccountState }
-  | { kind: 'instance'; tokenHash: string; account: AccountState; instance: LiveInstance }
+  | { readonly kind: 'admin'; readonly tokenHash: string }
+  | { readonly kind: 'account'; readonly tokenHash: string; readonly accountId: number }
+  | { readonly kind: 'instance'; readonly tokenHash: string; readonly accountId: number; readonly instanceId: number }
 
-export type FrameKind = 'diff' | 'added' | 'removed'
-
-/** What the hub hands to the stream edges for every change, after it is applied. */
-export interface ChangeEvent {
-  account: AccountState
-  instance: LiveInstance
-  kind: FrameKind
-  seq: number
-  frame: string
-  /** Dotted paths that changed (diff only); lets the RyzeAPI socket skip non-connection changes. */
-  changes: Record<string, unknown> | null
-}
-
-export interface StreamListener {
-  onChange(e: ChangeEvent): void
-  /** Tokens that stopped being valid (rotation, deletion): their sockets are closed with 4001. */
-  onRevoke(tokenHashes: string[]): void
-}
+export type TenantPrincipal = Exclude<Principal, { kind: 'admin' }>

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino'
 import type { AccountState, LiveInstance } from './model.js'
-import type { ChangeRow, HubStore } from './store.js'
+import type { ChangeRow, HubStore } from '../ports/store.js'
 
 export class PersistQueue {
   private readonly statuses = new Map<number, LiveInstance>()

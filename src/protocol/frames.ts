@@ -1,6 +1,6 @@
 /**
  * @module Stream frames: client frames validated with zod, server control frames encoded here.
- * Change frames (diff, added, removed) are encoded once by the hub and shared by every subscriber.
+ * Change frames (diff, added, removed) are encoded once by the hub and carried by the change bus.
  */
 import { z } from 'zod'
 
@@ -74,12 +74,3 @@ export function snapshotFrame(id: string | undefined, epoch: string, seq: number
   parts.push(Buffer.from(']}'))
   return Buffer.concat(parts)
 }
-
-/** Close codes of the stream contract. 4000–4499: resume from your position; 4001 is terminal. */
-export const CLOSE = {
-  shuttingDown: 1001,
-  tooBig: 1009,
-  revoked: 4001,
-  slowConsumer: 4008,
-  rateLimited: 4029,
-} as const

@@ -48,7 +48,7 @@ afterEach(async () => {
   for (const r of relays.splice(0)) await r.close()
 })
 
-const seqOf = (h: TestHub) => h.hub.listAccounts()[0]!.seq
+const seqOf = (h: TestHub) => h.hub.accounts()[0]!.seq
 
 describe('StatusClient against a real hub', () => {
   it('receives the snapshot, then every diff in order, and its mirror equals the REST list', async () => {
@@ -134,7 +134,7 @@ describe('StatusClient against a real hub', () => {
     const r = client(h)
     r.c.start()
     await until(() => r.c.state === 'open', 'open')
-    h.hub.rotateAccountToken(h.hub.listAccounts()[0]!.id)
+    h.hub.rotateAccountToken(h.hub.accounts()[0]!.id)
     await until(() => r.c.state === 'closed', 'closed')
     const last = r.events.at(-1)
     expect(last).toEqual({ type: 'state', state: 'closed', previous: 'open', attempt: 0, delayMs: null, code: 4001, reason: 'token revoked' })
@@ -252,7 +252,7 @@ describe('StatusClient against a real hub', () => {
     relay.hold(true)
     // Once the kernel's socket buffers are full, the hub's own buffer grows by one ~1 KiB frame per
     // turn, so its sweep (which closes with 4008 past 1 KiB) runs before uWS's hard limit would.
-    const fanout = (h.hub as unknown as { listeners: { stats?: { slowClosed: number } }[] }).listeners.find((l) => l.stats)!.stats!
+    const fanout = h.streams.fanout.stats
     const pad = 'x'.repeat(900)
     for (let i = 0; fanout.slowClosed === 0; i++) {
       if (i === 50_000) throw new Error('the hub never closed the held socket as a slow consumer')

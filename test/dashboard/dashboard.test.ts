@@ -9,13 +9,11 @@ import Database from 'better-sqlite3'
 import pino from 'pino'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { buildDashboard, DASHBOARD_HEADERS } from '../../scripts/build-dashboard.mjs'
-import { loadConfig } from '../../src/config.js'
+import { buildDashboard } from '../../scripts/build-dashboard.mjs'
+import { loadConfig } from '../../src/app/config.js'
 import { defaultConfig } from '../../src/core/integrations.js'
-import type { WhatsAppControl } from '../../src/core/ports.js'
-import { mountEdges } from '../../src/edges.js'
-import { startHub, type RunningHub } from '../../src/start.js'
-import { whatsappFor } from '../../src/wiring.js'
+import type { WhatsAppControl } from '../../src/ports/whatsapp.js'
+import { startHub, type RunningHub } from '../../src/app/compose.js'
 import { relay } from '../client/helpers.js'
 import { tempDir } from '../helpers/hub.js'
 
@@ -44,9 +42,11 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: r.status, json: await r.json() }
 }
 
+const accountId = () => running.hub.accounts()[0]!.id
+const live = (name: string) => running.hub.lookup(accountId(), name)!
+
 function instance(name: string) {
-  const account = running.hub.listAccounts()[0]!
-  const i = account.byName.get(name)!
+  const i = live(name)
   return { id: i.id, name, settings: i.config.settings }
 }
 
@@ -77,22 +77,22 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}. Install it (apt-get install -y chromium): the dashboard tests never skip.`)
   }
-  const files = await buildDashboard()
+  const dashboardDir = join(tempDir(), 'dashboard')
+  await buildDashboard(dashboardDir)
   const cfg = loadConfig({ HUB_HOST: '127.0.0.1', HUB_PORT: '0', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent', HUB_WHATSAPP: 'simulated', HUB_RATE_LIMIT_PER_MIN: '600' })
   const log = pino({ level: 'silent' })
   suiteDir = cfg.dataDir
-  startSuiteHub = () => startHub(cfg, { log, whatsapp: whatsappFor(cfg, log), mount: mountEdges(cfg, log, { files, headers: DASHBOARD_HEADERS }) })
+  startSuiteHub = () => startHub(cfg, { log, whatsapp: {}, dashboardDir })
   running = await startSuiteHub()
   wa = running.wa!
   token = running.first.defaultAccountToken!
-  const account = running.hub.listAccounts()[0]!
-  for (const name of NAMES) running.hub.createInstance(account, name, defaultConfig())
+  for (const name of NAMES) running.hub.createInstance(accountId(), name, defaultConfig())
   for (const name of NAMES) {
     await wa.connect(instance(name), { timeoutMs: 5000 })
     await wa.simulator!.scan(instance(name).id)
   }
   const deadline = Date.now() + 10_000
-  while (NAMES.some((n) => account.byName.get(n)!.status.state !== 'connected')) {
+  while (NAMES.some((n) => live(n).status.state !== 'connected')) {
     if (Date.now() > deadline) throw new Error('the simulated instances did not all connect')
     await new Promise((r) => setTimeout(r, 20))
   }
@@ -201,7 +201,7 @@ describe('dashboard', () => {
   })
 
   it('asks for the QR again every 15 s while the instance waits for a scan', async () => {
-    running.hub.createInstance(running.hub.listAccounts()[0]!, 'slowscan', defaultConfig())
+    running.hub.createInstance(accountId(), 'slowscan', defaultConfig())
     const page = await signIn(token, { clock: true })
     const connects: string[] = []
     page.on('request', (r) => {
@@ -222,7 +222,7 @@ describe('dashboard', () => {
   })
 
   it('shows a pairing code for a typed number', async () => {
-    running.hub.createInstance(running.hub.listAccounts()[0]!, 'bycode', defaultConfig())
+    running.hub.createInstance(accountId(), 'bycode', defaultConfig())
     const page = await signIn()
     const c = card(page, 'bycode')
     await c.getByRole('button', { name: 'Connect bycode', exact: true }).click()
@@ -234,7 +234,7 @@ describe('dashboard', () => {
   })
 
   it('shows an action error exactly as the API words it', async () => {
-    running.hub.createInstance(running.hub.listAccounts()[0]!, 'unpaired', defaultConfig())
+    running.hub.createInstance(accountId(), 'unpaired', defaultConfig())
     const page = await signIn()
     await card(page, 'unpaired').getByRole('button', { name: 'Reconnect unpaired' }).click()
     await expect.poll(() => page.textContent('#notice .msg')).toBe('Instance has no saved session — call /connect first')
@@ -243,7 +243,7 @@ describe('dashboard', () => {
   })
 
   it('reconnects a dropped instance and logs it out from its card', async () => {
-    running.hub.createInstance(running.hub.listAccounts()[0]!, 'roamer', defaultConfig())
+    running.hub.createInstance(accountId(), 'roamer', defaultConfig())
     await wa.connect(instance('roamer'), { timeoutMs: 5000 })
     await wa.simulator!.scan(instance('roamer').id)
     const page = await signIn()
@@ -274,7 +274,7 @@ describe('dashboard', () => {
   })
 
   it('deletes an instance after confirmation and removes its card', async () => {
-    running.hub.createInstance(running.hub.listAccounts()[0]!, 'doomed', defaultConfig())
+    running.hub.createInstance(accountId(), 'doomed', defaultConfig())
     const page = await signIn()
     await expect.poll(() => card(page, 'doomed').count()).toBe(1)
     await card(page, 'doomed').getByRole('button', { name: 'Delete doomed' }).click()
@@ -323,9 +323,9 @@ describe('dashboard', () => {
     // plus presence flips: what a fleet looks like on a bad day.
     const codes = [428, 503, 428, 440, 408, 500, 401, 428]
     const sim = wa.simulator!
-    const live = () => NAMES.filter((n) => running.hub.listAccounts()[0]!.byName.get(n)!.status.state === 'connected')
+    const connectedNow = () => NAMES.filter((n) => live(n).status.state === 'connected')
     for (let i = 0; i < 30; i++) {
-      const up = live()
+      const up = connectedNow()
       if (up.length === 0) break
       const name = up[(i * 7) % up.length]!
       if (i % 3 === 0) await sim.online(instance(name).id, i % 2 === 0)
@@ -345,7 +345,7 @@ describe('dashboard', () => {
   it('renders 1,000 instances and folds a burst of 5,000 changes into per-frame batches of the changed cards', async () => {
     const { account, token: bigToken } = running.hub.createAccount('big', 1000)
     const ids: number[] = []
-    for (let i = 0; i < 1000; i++) ids.push(running.hub.createInstance(account, `n${String(i).padStart(4, '0')}`, defaultConfig()).instance.id)
+    for (let i = 0; i < 1000; i++) ids.push(running.hub.createInstance(account.id, `n${String(i).padStart(4, '0')}`, defaultConfig()).instance.id)
     const page = await signIn(bigToken)
     await expect.poll(() => page.locator('.card').count(), { timeout: 10_000 }).toBe(1000)
     // Tag every card node: a full re-render would replace them and lose the tag.

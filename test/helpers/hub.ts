@@ -5,10 +5,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { loadConfig } from '../../src/config.js'
-import type { Clock } from '../../src/core/ports.js'
-import { mountEdges } from '../../src/edges.js'
-import { startHub, type RunningHub, type StartOptions } from '../../src/start.js'
+import { startHub, type ComposeOptions, type RunningHub } from '../../src/app/compose.js'
+import { loadConfig } from '../../src/app/config.js'
+import type { AccountView } from '../../src/hub/model.js'
+import type { Clock } from '../../src/ports/clock.js'
 
 export const ADMIN = 'admin-token-for-tests-000000'
 
@@ -33,7 +33,7 @@ export function tempDir(): string {
 
 export async function startTestHub(
   env: Record<string, string> = {},
-  opts: { dir?: string; clock?: Clock; whatsapp?: StartOptions['whatsapp']; token?: string } = {},
+  opts: { dir?: string; clock?: Clock; whatsapp?: ComposeOptions['whatsapp']; dashboardDir?: string | null; token?: string } = {},
 ): Promise<TestHub> {
   const dir = opts.dir ?? tempDir()
   const cfg = loadConfig({
@@ -48,7 +48,7 @@ export async function startTestHub(
     ...env,
   })
   const log = pino({ level: 'silent' })
-  const running = await startHub(cfg, { log, clock: opts.clock, whatsapp: opts.whatsapp ?? null, mount: mountEdges(cfg, log) })
+  const running = await startHub(cfg, { log, clock: opts.clock, whatsapp: opts.whatsapp ?? null, dashboardDir: opts.dashboardDir ?? null })
   const base = `http://127.0.0.1:${running.port}`
   const token = running.first.defaultAccountToken ?? opts.token ?? ''
   const req: TestHub['req'] = async (method, path, o = {}) => {
@@ -81,7 +81,14 @@ export async function createInstances(h: TestHub, names: string[], token = h.tok
   return out
 }
 
+export function accountNamed(h: TestHub, name = 'default'): AccountView {
+  const account = h.hub.accountNamed(name)
+  if (account === undefined) throw new Error(`no account ${name}`)
+  return account
+}
+
 export function instanceId(h: TestHub, name: string, accountName = 'default'): number {
-  const account = h.hub.listAccounts().find((a) => a.name === accountName)!
-  return account.byName.get(name)!.id
+  const inst = h.hub.lookup(accountNamed(h, accountName).id, name)
+  if (inst === undefined) throw new Error(`no instance ${name} in ${accountName}`)
+  return inst.id
 }

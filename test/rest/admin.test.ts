@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../../src/cli.js'
+import { runCli } from '../../src/app/cli.js'
 import { ADMIN, createInstances, startTestHub, tempDir, type TestHub } from '../helpers/hub.js'
 
 let h: TestHub
@@ -66,14 +66,14 @@ describe('accounts from the command line', () => {
   })
 
   it('refuses to write while a hub holds the data dir', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'account', 'list'], { env: { ...process.env, HUB_DATA_DIR: h.dir }, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'account', 'list'], { env: { ...process.env, HUB_DATA_DIR: h.dir }, encoding: 'utf8' })
     expect(r.status).toBe(1)
     expect(r.stdout).toContain(`Another hub (pid ${process.pid}) is using ${h.dir}`)
     expect(r.stdout).toContain('Use the REST admin endpoints')
   })
 
   it('runs as `npm run hub --` and prints the usage for an unknown command', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'frobnicate'], { env: { ...process.env, HUB_DATA_DIR: tempDir() }, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'frobnicate'], { env: { ...process.env, HUB_DATA_DIR: tempDir() }, encoding: 'utf8' })
     expect(r.status).toBe(2)
     expect(r.stdout).toContain('usage: npm run hub -- <command>')
   })

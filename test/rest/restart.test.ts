@@ -34,7 +34,7 @@ describe('restart', () => {
     const epoch = h.hub.epoch
     h.hub.flush()
     // Simulate a crash: the process dies without stop(), so no clean-shutdown mark is written.
-    h.server.close()
+    h.http.stop()
     const again = await startTestHub({}, { dir, token: h.token })
     expect(again.hub.epoch).not.toBe(epoch)
     expect((await again.req('GET', '/api/instance/list')).json.message).toBe('1 Instance found')

@@ -2,8 +2,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../src/config.js'
-import { isNativeUws } from '../../src/adapters/uws/load.js'
+import { ConfigError, loadConfig } from '../../src/app/config.js'
+import { isNativeUws } from '../../src/edges/http/load.js'
 import { tempDir } from '../helpers/hub.js'
 
 describe('configuration', () => {
@@ -26,7 +26,7 @@ describe('configuration', () => {
   })
 
   it('stops `npm start` with exit code 2 and the variable named', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, HUB_PORT: 'x', HUB_DATA_DIR: tempDir() } })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], { env: { ...process.env, HUB_PORT: 'x', HUB_DATA_DIR: tempDir() } })
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     const code = await new Promise((r) => child.on('exit', r))
@@ -48,7 +48,7 @@ describe('uWebSockets.js loading', () => {
   })
 
   it('refuses to start when only the fallback loads', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
       env: { ...process.env, UWS_USE_FALLBACK: '1', HUB_PORT: '0', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent' },
     })
     let err = ''
@@ -62,7 +62,7 @@ describe('uWebSockets.js loading', () => {
 describe('npm start', () => {
   it('prints a working account token on first start and shuts down cleanly on SIGTERM', async () => {
     const dir = tempDir()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, HUB_PORT: '0', HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dir, HUB_LOG_LEVEL: 'info', HUB_ADMIN_TOKEN: '' } })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], { env: { ...process.env, HUB_PORT: '0', HUB_HOST: '127.0.0.1', HUB_DATA_DIR: dir, HUB_LOG_LEVEL: 'info', HUB_ADMIN_TOKEN: '' } })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     await new Promise<void>((resolve, reject) => {
@@ -89,7 +89,7 @@ describe('npm start', () => {
     const blocker = createServer()
     const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as { port: number }).port)))
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
         env: { ...process.env, HUB_PORT: String(port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent', HUB_ADMIN_TOKEN: '' },
       })
       const { code, out, err } = await exited(child)
@@ -133,9 +133,9 @@ async function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: nu
   return { code, out, err }
 }
 
-/** Spawns `src/main.ts` and waits until it listens; `token` is the account token when none is printed. */
+/** Spawns `src/app/main.ts` and waits until it listens; `token` is the account token when none is printed. */
 async function startedHub(env: NodeJS.ProcessEnv, token?: string): Promise<{ child: ChildProcessWithoutNullStreams; base: string; token: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], { env })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   const deadline = Date.now() + 20_000

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
+import type { StreamSocket } from '../../src/edges/stream/sockets.js'
+import { until } from '../helpers/wait.js'
 import { openClient, type Client } from '../helpers/ws.js'
 
 // Every flood below is far larger than the loopback kernel buffers (a few MiB), so a client that
@@ -8,10 +10,6 @@ const BUFFER = 65536
 const pad = 'x'.repeat(4000)
 const FLOOD = 6000
 
-interface FanoutView {
-  stats: { slowClosed: number; folded: number }
-  registry: { detached: Map<number, Set<unknown>>; streams: Set<{ getUserData(): { ids: Set<number> } }> }
-}
 
 let h: TestHub
 afterEach(() => h.stop())
@@ -22,21 +20,15 @@ async function hub(env: Record<string, string> = {}): Promise<TestHub> {
   return h
 }
 
-const fanout = () => (h.hub as unknown as { listeners: (FanoutView | object)[] }).listeners.find((l) => 'stats' in l) as FanoutView
-const seqNow = () => h.hub.listAccounts()[0]!.seq
+const fanout = () => h.streams.fanout
+const seqNow = () => h.hub.accounts()[0]!.seq
 const tick = () => new Promise((r) => setImmediate(r))
 const pause = (c: Client) => (c.ws as any)._socket.pause()
 const resume = (c: Client) => (c.ws as any)._socket.resume()
 
 /** Whether the hub has processed a subscribe naming `name` (the only socket's subscription holds it). */
-const subscribed = (name: string) => [...fanout().registry.streams][0]!.getUserData().ids.has(instanceId(h, name))
+const subscribed = (name: string) => ([...h.streams.registry.streams][0]!.getUserData() as StreamSocket).ids.has(instanceId(h, name))
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !check(); i++) {
-    if (i === 2000) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 /** `count` big diffs to `name`; with `turns`, yields every 10 so the periodic checks run between them. */
 async function flood(name: string, count: number, turns: boolean): Promise<void> {

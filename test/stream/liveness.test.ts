@@ -14,7 +14,7 @@ describe('liveness', () => {
     const started = Date.now()
     // The paused socket reads nothing, so the hub's pings go unanswered.
     ;(dead.ws as any)._socket.pause()
-    const subscribers = () => h.server.app.numSubscribers(`a:${h.hub.listAccounts()[0]!.id}`)
+    const subscribers = () => h.http.app.numSubscribers(`a:${h.hub.accounts()[0]!.id}`)
     expect(subscribers()).toBe(2)
     while (subscribers() === 2 && Date.now() - started < 25_000) await new Promise((r) => setTimeout(r, 100))
     const closedAt = Date.now()

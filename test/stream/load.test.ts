@@ -55,7 +55,7 @@ describe('snapshot race and ordering', () => {
     await new Promise((r) => setTimeout(r, 100))
     running = false
     await storm
-    const final = h.hub.listAccounts()[0]!.seq
+    const final = h.hub.accounts()[0]!.seq
     await Promise.all(clients.map((c) => c.next((f) => f.seq === final, 10_000)))
     const server = (await h.req('GET', '/api/instance/list')).json.instances
     const sequences = clients.map((c) => {
@@ -93,7 +93,7 @@ describe('slow consumers', () => {
     await fast.next((f) => f.type === 'snapshot')
     ;(slow.ws as any)._socket.pause()
     await flood(4000, 'ordered')
-    const final = h.hub.listAccounts()[0]!.seq
+    const final = h.hub.accounts()[0]!.seq
     await fast.next((f) => f.seq === final, 20_000)
     expect(fast.frames.filter((f) => f.type === 'diff')).toHaveLength(4000)
 
@@ -119,7 +119,7 @@ describe('slow consumers', () => {
     await slow.next((f) => f.type === 'snapshot')
     ;(slow.ws as any)._socket.pause()
     await flood(4000, 'latest')
-    const final = h.hub.listAccounts()[0]!.seq
+    const final = h.hub.accounts()[0]!.seq
     ;(slow.ws as any)._socket.resume()
     const last = await slow.next((f) => f.seq === final, 20_000)
     expect(last.changes['connection.displayStatus']).toBe(`latest 3999 ${big}`)
@@ -150,7 +150,7 @@ describe('slow consumers', () => {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5)
     // 4,000 frames of ~4 KB: 16 MB for each subscriber, 640 MB if the hub buffered them all.
     await flood(4000, 'stalled')
-    const final = h.hub.listAccounts()[0]!.seq
+    const final = h.hub.accounts()[0]!.seq
     await fast.next((f) => f.seq === final, 20_000)
     clearInterval(sampler)
     expect(fast.frames.filter((f) => f.type === 'diff').map((f) => f.seq)).toEqual(Array.from({ length: 4000 }, (_, i) => snap.seq + 1 + i))

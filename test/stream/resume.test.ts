@@ -8,7 +8,7 @@ describe('resume', () => {
     const clock = { t: Date.parse('2026-03-01T12:00:00.000Z'), now() { return this.t } }
     const h = await startTestHub({ HUB_CHANGELOG_MAX_AGE_S: '60' }, { clock })
     await createInstances(h, ['a'])
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'while away' })
     const resume = async () => {
       const c = await openClient(h)
@@ -58,7 +58,7 @@ describe('resume', () => {
   it('resumes a named subscription with only that instance\'s missed diffs', async () => {
     const h = await startTestHub()
     await createInstances(h, ['a', 'b'])
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'a1' })
     h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'b1' })
     h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'a2' })
@@ -73,7 +73,7 @@ describe('resume', () => {
   it('resumes a named subscription whose instance was deleted while away, replaying its removal in order', async () => {
     const h = await startTestHub()
     await createInstances(h, ['a', 'b'])
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'a1' })
     h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'b1' })
     expect((await h.req('DELETE', '/api/instance/delete/b')).status).toBe(200)
@@ -98,7 +98,7 @@ describe('resume', () => {
   it('answers a snapshot of the remaining names, not an error, when a deleted instance\'s removal is no longer kept', async () => {
     const h = await startTestHub({ HUB_STREAM_RING_SIZE: '3', HUB_CHANGELOG_MAX: '3' })
     await createInstances(h, ['a', 'b'])
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     expect((await h.req('DELETE', '/api/instance/delete/b')).status).toBe(200)
     for (let i = 1; i <= 10; i++) h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: `n${i}` })
     h.hub.prune()
@@ -120,7 +120,7 @@ describe('resume', () => {
   it('still refuses a deleted sibling named in a TokenInstance\'s resume, and replays nothing of it', async () => {
     const h = await startTestHub()
     const tokens = await createInstances(h, ['a', 'b'])
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'b1' })
     expect((await h.req('DELETE', '/api/instance/delete/b')).status).toBe(200)
     const c = await openClient(h, { token: tokens.a })
@@ -135,7 +135,7 @@ describe('resume', () => {
   it('recovers from the SQLite change log when the memory ring no longer holds the position', async () => {
     const h = await startTestHub({ HUB_STREAM_RING_SIZE: '3' })
     await createInstances(h, ['a'])
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     for (let i = 1; i <= 10; i++) h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: `n${i}` })
     const c = await openClient(h)
     c.send({ type: 'subscribe', id: '1', instances: '*', since: { epoch: h.hub.epoch, seq: from } })
@@ -149,7 +149,7 @@ describe('resume', () => {
   it('answers a fresh snapshot with recovered:false, equal to the REST list, when changes were pruned', async () => {
     const h = await startTestHub({ HUB_STREAM_RING_SIZE: '3', HUB_CHANGELOG_MAX: '3' })
     await createInstances(h, ['a', 'b'])
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     for (let i = 1; i <= 10; i++) h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: `n${i}` })
     h.hub.prune()
     const c = await openClient(h)
@@ -179,7 +179,7 @@ describe('resume', () => {
     const h = await startTestHub({}, { dir })
     await createInstances(h, ['a'])
     const epoch = h.hub.epoch
-    const from = h.hub.listAccounts()[0]!.seq
+    const from = h.hub.accounts()[0]!.seq
     h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'before restart' })
     const token = h.token
     await h.stop()
@@ -204,7 +204,7 @@ describe('resume', () => {
     await createInstances(h, ['a'])
     const epoch = h.hub.epoch
     h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'x' })
-    const seq = h.hub.listAccounts()[0]!.seq
+    const seq = h.hub.accounts()[0]!.seq
     const token = h.token
     await h.stop()
     const db = new Database(`${dir}/statushub.db`)

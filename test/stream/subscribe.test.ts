@@ -47,7 +47,7 @@ describe('GET /ws', () => {
       reason: { code: 428, name: 'connectionClosed', message: 'Connection Terminated' },
     })
     const diff = await c.next((f) => f.type === 'diff')
-    const item = h.hub.getInstance(instanceId(h, 'sales'))!.item as any
+    const item = h.hub.instance(instanceId(h, 'sales'))!.item as any
     expect(diff).toEqual({
       type: 'diff',
       epoch: h.hub.epoch,
@@ -223,10 +223,21 @@ describe('GET /ws/:instance (RyzeAPI)', () => {
     expect(first.event).toBe('instance.state')
     h.hub.updateStatus(instanceId(h, 'ops'), { state: 'connected', displayStatus: 'Online', numberJid: '551100@s.whatsapp.net', presenceStatus: 'available' })
     const f = await c.next((x) => x.data.state === 'connected')
+    const item = h.hub.instance(instanceId(h, 'ops'))!.item
     expect(f).toEqual({
       event: 'instance.state',
-      data: { state: 'connected', numberJid: '551100@s.whatsapp.net', presenceStatus: 'available', displayStatus: 'Online', reason: null },
-      instanceData: { instance: 'ops' },
+      data: {
+        state: 'connected',
+        timestamp: item.updatedAt,
+        connectionState: 'connected',
+        numberJid: '551100@s.whatsapp.net',
+        presenceStatus: 'available',
+        displayStatus: 'Online',
+        reason: null,
+        retryAt: null,
+        since: item.connection.since,
+      },
+      instanceData: { instance: 'ops', apiInstanceName: item.apiInstanceName },
     })
     expect(JSON.stringify(c.frames)).not.toContain(tokens.ops)
     await c.close()

@@ -8,8 +8,8 @@ import { makeEventBuffer, type AuthenticationCreds, type BaileysEventMap, type W
 import pino from 'pino'
 import type { BaileysSocketLike } from '../../src/adapters/baileys/socket-adapter.js'
 import { adaptSocket } from '../../src/adapters/baileys/socket-adapter.js'
-import type { AuthSource } from '../../src/adapters/baileys/socket-factory.js'
-import type { SocketFactory } from '../../src/core/whatsapp/socket-port.js'
+import type { AuthSource } from '../../src/adapters/baileys/creds.js'
+import type { SocketFactory } from '../../src/ports/socket.js'
 import { silentLog } from './helpers.js'
 
 const logger = pino({ level: 'silent' })

@@ -3,9 +3,11 @@
  * manual time (clock + timers), and instance refs.
  */
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../../src/core/status.js'
-import type { Clock, InstanceRef, StatusWriter } from '../../src/core/ports.js'
+import type { Clock } from '../../src/ports/clock.js'
+import type { ConnectionState } from '../../src/core/status.js'
+import type { InstanceRef, RestoredInstance, StatusWriter } from '../../src/ports/whatsapp.js'
 import { defaultConfig } from '../../src/core/integrations.js'
-import type { Log, Timers } from '../../src/core/whatsapp/socket-port.js'
+import type { Log, Timers } from '../../src/ports/socket.js'
 import { openDb, type OpenedDb } from '../../src/adapters/sqlite/db.js'
 import { accounts, instances } from '../../src/adapters/sqlite/schema.js'
 
@@ -43,6 +45,11 @@ export function addInstances(opened: OpenedDb, count: number): void {
 export function ref(id: number, keepOnlineStatus = false): InstanceRef {
   const settings = { ...defaultConfig().settings, keepOnlineStatus }
   return { id, name: `inst${id}`, settings }
+}
+
+/** An instance as a restarted hub's snapshot shows it, for restore. */
+export function restored(id: number, state: ConnectionState = 'disconnected'): RestoredInstance {
+  return { ...ref(id), state }
 }
 
 /** Keeps what the hub would: the status per instance and every patch in order. */

@@ -1,23 +1,10 @@
-import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
-import { whatsappFor } from '../../src/wiring.js'
-import { createInstances, startTestHub, tempDir, type TestHub } from '../helpers/hub.js'
+import { createInstances, instanceId, startTestHub, tempDir, type TestHub } from '../helpers/hub.js'
+import { untilValue as until } from '../helpers/wait.js'
 import { openClient } from '../helpers/ws.js'
 
 // The first 440 retries after 200 ms here instead of 10 s, so the test does not wait.
-const simulated = () =>
-  whatsappFor(loadConfig({ HUB_WHATSAPP: 'simulated' }), pino({ level: 'silent' }), { options: { machine: { conflictRetryMs: 200 } } })
-
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await f()
-    if (ok(v)) return v
-    if (Date.now() > end) throw new Error(`condition not met; last value ${JSON.stringify(v).slice(0, 400)}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+const simulated = () => ({ options: { machine: { conflictRetryMs: 200 } } })
 
 let h: TestHub
 let tokens: Record<string, string>
@@ -139,7 +126,7 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
   it('delete ends the socket and wipes the session', async () => {
     await h.req('POST', '/api/sim/gone/scan')
     await until(() => item('gone'), (i) => i.connection.state === 'connected')
-    const id = h.hub.listAccounts()[0]!.byName.get('gone')!.id
+    const id = instanceId(h, 'gone')
     expect((await h.req('DELETE', '/api/instance/delete/gone')).status).toBe(200)
     expect(h.wa!.simulator!.constructor.name).toBe('Simulator')
     expect((h.wa as any).machineState(id)).toBeUndefined()

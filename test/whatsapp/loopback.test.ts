@@ -10,9 +10,9 @@ import { WebSocketServer } from 'ws'
 import type { OpenedDb } from '../../src/adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
 import type { InstanceStatus } from '../../src/core/status.js'
-import type { WhatsAppSupervisor } from '../../src/hub/whatsapp/supervisor.js'
+import type { WhatsAppSupervisor } from '../../src/sources/whatsapp/supervisor.js'
 import type { VersionSource } from '../../src/adapters/baileys/version.js'
-import { createWhatsApp } from '../../src/whatsapp.js'
+import { createWhatsApp } from '../../src/app/whatsapp.js'
 import { dbWithInstances, ManualTime, RecordingWriter, ref, silentLog } from './helpers.js'
 
 let time: ManualTime
@@ -56,7 +56,7 @@ function start(url: string, connectTimeoutMs = 20_000, watchdogMs = 1_000, versi
     clock: time,
     timers: time,
     random: () => 0.5,
-    options: { connectTimeoutMs, watchdogMs },
+    options: { baileysConnectTimeoutMs: connectTimeoutMs, watchdogMs },
     baileys: { waWebSocketUrl: url },
   })
   return wa

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { OpenedDb } from '../../src/adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
-import { WhatsAppSupervisor } from '../../src/hub/whatsapp/supervisor.js'
+import { WhatsAppSupervisor } from '../../src/sources/whatsapp/supervisor.js'
 import { boom, fakeFactory, type FakeBaileysSocket } from './fake-baileys-socket.js'
 import { dbWithInstances, ManualTime, RecordingWriter, ref, settle, silentLog, T0 } from './helpers.js'
 
@@ -119,6 +119,7 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
       since: iso(T0 + 125),
       reason: null,
       displayStatus: 'Online',
+      event: 'connected',
       retryAt: null,
       numberJid: JID,
       presenceStatus: 'unavailable',

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { WhatsAppError } from '../../src/core/ports.js'
+import { HubError } from '../../src/core/errors.js'
 import type { OpenedDb } from '../../src/adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
 import { Simulator } from '../../src/adapters/simulated/simulator.js'
-import { createWhatsApp } from '../../src/whatsapp.js'
-import type { WhatsAppSupervisor } from '../../src/hub/whatsapp/supervisor.js'
-import { dbWithInstances, ManualTime, RecordingWriter, ref, settle, silentLog } from './helpers.js'
+import { createWhatsApp } from '../../src/app/whatsapp.js'
+import type { WhatsAppSupervisor } from '../../src/sources/whatsapp/supervisor.js'
+import { dbWithInstances, ManualTime, RecordingWriter, ref, restored, settle, silentLog } from './helpers.js'
 
 const QR = /^2@[A-Za-z0-9+/=]+,[A-Za-z0-9+/=]+,[A-Za-z0-9+/=]+,[A-Za-z0-9+/=]+$/
 
@@ -144,7 +144,7 @@ describe('simulated mode', () => {
       numberJid: null,
     })
     expect(new SqliteSessionStore(opened.db).info(1)).toBeNull()
-    await expect(wa.reconnect(ref(1))).rejects.toEqual(new WhatsAppError(400, 'Instance has no saved session — call /connect first'))
+    await expect(wa.reconnect(ref(1))).rejects.toEqual(new HubError('invalid', 'Instance has no saved session — call /connect first'))
   })
 
   it('close 440 twice ends disconnected (connection replaced)', async () => {
@@ -199,10 +199,10 @@ describe('simulated mode', () => {
   })
 
   it('control calls without a live socket fail with 409', async () => {
-    await expect(sim().scan(1)).rejects.toEqual(new WhatsAppError(409, 'Instance has no live socket'))
-    await expect(sim().close(1, 428, 'Connection Terminated')).rejects.toEqual(new WhatsAppError(409, 'Instance has no live socket'))
-    await expect(sim().online(1, true)).rejects.toEqual(new WhatsAppError(409, 'Instance has no live socket'))
-    await expect(sim().profile(1, { name: 'x' })).rejects.toEqual(new WhatsAppError(409, 'Instance has no live socket'))
+    await expect(sim().scan(1)).rejects.toEqual(new HubError('conflict', 'Instance has no live socket'))
+    await expect(sim().close(1, 428, 'Connection Terminated')).rejects.toEqual(new HubError('conflict', 'Instance has no live socket'))
+    await expect(sim().online(1, true)).rejects.toEqual(new HubError('conflict', 'Instance has no live socket'))
+    await expect(sim().profile(1, { name: 'x' })).rejects.toEqual(new HubError('conflict', 'Instance has no live socket'))
   })
 
   it('connect on a connected instance answers connected without a new socket', async () => {
@@ -248,7 +248,7 @@ describe('simulated mode', () => {
 
     const writer2 = new RecordingWriter(time)
     const wa2 = createWhatsApp('simulated', { writer: writer2, db: opened.db, log: silentLog, clock: time, timers: time, random: () => 0.5 })
-    wa2.restore([ref(1), ref(2), ref(3)])
+    wa2.restore([restored(1), restored(2), restored(3)])
     await settle()
     expect(writer2.status(1)).toMatchObject({ state: 'connected', numberJid: writer.status(1).numberJid, profile: { name: 'Sim 1' } })
     expect(wa2.machineState(2)).toBeUndefined()
@@ -266,7 +266,7 @@ describe('simulated mode', () => {
 
     const writer2 = new RecordingWriter(time)
     const wa2 = createWhatsApp('simulated', { writer: writer2, db: opened.db, log: silentLog, clock: time, timers: time, random: () => 0.5 })
-    wa2.restore([ref(1)])
+    wa2.restore([restored(1)])
     await settle()
     expect(writer2.status(1)).toMatchObject({ state: 'connected', displayStatus: 'Online', numberJid: writer.status(1).numberJid })
     await wa2.shutdown()
@@ -296,7 +296,7 @@ describe('simulated mode', () => {
     const pending = slow.connect(ref(3), { timeoutMs: 60_000 })
     const outcome = pending.catch((err: unknown) => err)
     await time.advance(60_000)
-    expect(await outcome).toEqual(new WhatsAppError(504, 'Timed out waiting for a QR code'))
+    expect(await outcome).toEqual(new HubError('timeout', 'Timed out waiting for a QR code'))
     await slow.shutdown()
   })
 })

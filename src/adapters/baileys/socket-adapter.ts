@@ -13,8 +13,8 @@ import {
 } from '@whiskeysockets/baileys'
 import { closeCodeOf } from '../../core/whatsapp/close-codes.js'
 import type { InitiatedBy, SocketEvent } from '../../core/whatsapp/events.js'
-import type { FetchedProfile, Log, WaSocketPort } from '../../core/whatsapp/socket-port.js'
-import { isPaired, meOf } from '../sqlite/session-store.js'
+import type { FetchedProfile, Log, WaSocketPort } from '../../ports/socket.js'
+import { isPaired, meOf } from './creds.js'
 
 /** The part of Baileys' WASocket the hub uses; the simulated socket implements the same. */
 export interface BaileysSocketLike {

@@ -2,14 +2,9 @@
  * @module The production SocketFactory: Baileys' makeWASocket over the instance's saved auth state.
  */
 import { Browsers, makeWASocket, proto, type WAVersion } from '@whiskeysockets/baileys'
-import type { Log, SocketFactory } from '../../core/whatsapp/socket-port.js'
-import type { AuthHandle, BaileysLogger } from '../sqlite/session-store.js'
+import type { Log, SocketFactory } from '../../ports/socket.js'
+import type { AuthSource, BaileysLogger } from './creds.js'
 import { adaptSocket } from './socket-adapter.js'
-
-/** Where auth states come from (SqliteSessionStore). */
-export interface AuthSource {
-  auth(instanceId: number): AuthHandle
-}
 
 export interface BaileysFactoryOptions {
   sessions: AuthSource

@@ -3,7 +3,7 @@
  * runner refreshes it before the 405 retry, and the socket factory reads it for each new socket.
  */
 import { fetchLatestWaWebVersion, type WAVersion } from '@whiskeysockets/baileys'
-import type { Log, VersionPort } from '../../core/whatsapp/socket-port.js'
+import type { Log, VersionPort } from '../../ports/socket.js'
 
 export interface VersionSource extends VersionPort {
   /** undefined: Baileys' built-in version. */

@@ -13,11 +13,10 @@ import {
   type WAPresence,
 } from '@whiskeysockets/baileys'
 import { randomBytes } from 'node:crypto'
-import { WhatsAppError } from '../../core/ports.js'
-import type { Timers } from '../../core/whatsapp/socket-port.js'
+import { HubError } from '../../core/errors.js'
+import type { Timers } from '../../ports/socket.js'
 import type { BaileysSocketLike } from '../baileys/socket-adapter.js'
-import { isPaired } from '../sqlite/session-store.js'
-import type { BaileysLogger } from '../sqlite/session-store.js'
+import { isPaired, type BaileysLogger } from '../baileys/creds.js'
 
 /** What the simulated WhatsApp server knows about the account's profile. */
 export interface SimProfile {
@@ -62,7 +61,7 @@ export class SimulatedSocket implements BaileysSocketLike {
 
   /** The phone scans the QR (or enters the pairing code): pair-success, then the server's 515. */
   scan(name: string): void {
-    if (this.stage !== 'qr') throw new WhatsAppError(409, 'Instance is not waiting for a QR scan')
+    if (this.stage !== 'qr') throw new HubError('conflict', 'Instance is not waiting for a QR scan')
     this.clearTimer()
     const creds = this.authState.creds
     // A pairing-code request already put the typed number in creds.me.

@@ -1,13 +1,15 @@
 /**
  * @module Simulated mode: a socket factory of fake sockets plus SimulatorControl, which plays the
- * phone and the WhatsApp server (scan, close with a code, presence, profile changes).
+ * phone and the WhatsApp server (scan, close with a code, presence, profile changes). Its sockets
+ * go through the Baileys adapter (adaptSocket) exactly as real ones do: that is what makes the
+ * simulation worth testing against.
  */
 import { Boom } from '@hapi/boom'
-import { WhatsAppError, type SimulatorControl } from '../../core/ports.js'
-import type { Log, SocketFactory, Timers } from '../../core/whatsapp/socket-port.js'
+import { HubError } from '../../core/errors.js'
+import type { Log, SocketFactory, Timers } from '../../ports/socket.js'
+import type { SimulatorControl } from '../../ports/whatsapp.js'
 import { adaptSocket } from '../baileys/socket-adapter.js'
-import type { AuthSource } from '../baileys/socket-factory.js'
-import type { BaileysLogger } from '../sqlite/session-store.js'
+import type { AuthSource, BaileysLogger } from '../baileys/creds.js'
 import { SimulatedSocket, type SimProfile } from './simulated-socket.js'
 
 export interface SimulatorOptions {
@@ -86,7 +88,7 @@ export class Simulator implements SimulatorControl {
 
   private socket(instanceId: number): SimulatedSocket {
     const sock = this.live.get(instanceId)
-    if (sock === undefined) throw new WhatsAppError(409, 'Instance has no live socket')
+    if (sock === undefined) throw new HubError('conflict', 'Instance has no live socket')
     return sock
   }
 }

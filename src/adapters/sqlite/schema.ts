@@ -60,6 +60,8 @@ export const instanceStatus = sqliteTable('instance_status', {
   profile: text('profile').notNull(),
   version: integer('version').notNull(),
   updatedAt: text('updated_at').notNull(),
+  /** The `instance.state` word of the last status change; null in rows written before it existed. */
+  event: text('event'),
 })
 
 /** Every frame of every account stream, for resume across restarts; pruned by count and age. */
@@ -71,7 +73,11 @@ export const changeLog = sqliteTable(
     instanceId: integer('instance_id').notNull(),
     /** Epoch milliseconds, for pruning by age. */
     at: integer('at').notNull(),
-    /** The exact frame JSON that was fanned out. */
+    /** The frame's type (diff, added, removed), so a replay never parses frames to learn it. */
+    kind: text('kind').notNull().default('diff'),
+    /** The instance's name when it changed (a removal names it). */
+    instance: text('instance').notNull().default(''),
+    /** The exact frame JSON that was published. */
     frame: text('frame').notNull(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.seq] }), index('change_log_at').on(t.at)],

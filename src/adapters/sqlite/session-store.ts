@@ -5,30 +5,18 @@
 import {
   BufferJSON,
   initAuthCreds,
-  jidNormalizedUser,
   makeCacheableSignalKeyStore,
   proto,
   type AuthenticationCreds,
-  type AuthenticationState,
   type SignalDataSet,
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from '@whiskeysockets/baileys'
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import type { Me } from '../../core/whatsapp/events.js'
-import type { SessionInfo, SessionPort } from '../../core/whatsapp/socket-port.js'
+import type { SessionInfo, SessionPort } from '../../ports/socket.js'
+import { isPaired, meOf, type AuthHandle, type AuthSource, type BaileysLogger } from '../baileys/creds.js'
 import type { Db } from './db.js'
 import { waCreds, waKeys } from './schema.js'
-
-/** Baileys' ILogger (not exported by name from the package index). */
-export type BaileysLogger = NonNullable<Parameters<typeof makeCacheableSignalKeyStore>[1]>
-
-/** The auth state every socket generation of one instance shares (one in-memory creds object). */
-export interface AuthHandle {
-  state: AuthenticationState
-  /** Queues a write of the live creds object; writes of one instance run in call order. */
-  saveCreds(): Promise<void>
-}
 
 export interface SessionStoreOptions {
   /** For the key cache's trace logs. */
@@ -39,7 +27,7 @@ export interface SessionStoreOptions {
 // 4 bound values per row; stays far below SQLite's variable limit.
 const ROWS_PER_STATEMENT = 200
 
-export class SqliteSessionStore implements SessionPort {
+export class SqliteSessionStore implements SessionPort, AuthSource {
   private readonly handles = new Map<number, AuthHandle>()
   private readonly queues = new Map<number, Promise<void>>()
   /** Bumped by wipe(): key and creds writes from an older epoch are dropped. */
@@ -210,18 +198,4 @@ export class SqliteSessionStore implements SessionPort {
       }
     })
   }
-}
-
-/** A pairing-code request sets creds.me before anything is paired; only pair-success sets `account`. */
-export function isPaired(creds: Pick<AuthenticationCreds, 'me' | 'account'>): boolean {
-  return Boolean(creds.me?.id && creds.account)
-}
-
-export function meOf(creds: Pick<AuthenticationCreds, 'me'>): Me | null {
-  const me = creds.me
-  if (!me?.id) return null
-  const out: Me = { jid: jidNormalizedUser(me.id) }
-  if (me.name) out.name = me.name
-  if (me.verifiedName) out.verifiedName = me.verifiedName
-  return out
 }

@@ -1,11 +1,12 @@
 /**
- * @module SqliteStore implements HubStore over drizzle + better-sqlite3. The write-behind batch is
+ * @module SqliteStore implements the HubStore port over drizzle + better-sqlite3. The write-behind batch is
  * one transaction with prepared statements, however many rows it carries.
  */
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type { InstanceConfig } from '../../core/integrations.js'
-import type { InstanceStatus } from '../../core/status.js'
-import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../hub/store.js'
+import { eventWordOfState, type EventWord, type InstanceStatus } from '../../core/status.js'
+import type { ChangeKind } from '../../ports/bus.js'
+import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../ports/store.js'
 import type { OpenedDb } from './db.js'
 import { accounts, changeLog, instanceStatus, instances, meta } from './schema.js'
 
@@ -33,6 +34,7 @@ export class SqliteStore implements HubStore {
         profile: p('profile'),
         version: p('version'),
         updatedAt: p('updatedAt'),
+        event: p('event'),
       })
       .onConflictDoUpdate({
         target: instanceStatus.instanceId,
@@ -47,6 +49,7 @@ export class SqliteStore implements HubStore {
           profile: sql`excluded.profile`,
           version: sql`excluded.version`,
           updatedAt: sql`excluded.updated_at`,
+          event: sql`excluded.event`,
         },
       })
       .prepare()
@@ -57,7 +60,15 @@ export class SqliteStore implements HubStore {
       .prepare()
     this.insertChange = this.db
       .insert(changeLog)
-      .values({ accountId: p('accountId'), seq: p('seq'), instanceId: p('instanceId'), at: p('at'), frame: p('frame') })
+      .values({
+        accountId: p('accountId'),
+        seq: p('seq'),
+        instanceId: p('instanceId'),
+        at: p('at'),
+        kind: p('kind'),
+        instance: p('instance'),
+        frame: p('frame'),
+      })
       .onConflictDoNothing()
       .prepare()
     this.updateSeq = this.db
@@ -150,7 +161,9 @@ export class SqliteStore implements HubStore {
     this.opened.sqlite.transaction(() => {
       for (const s of batch.statuses) this.upsertStatus.run(statusParams(s.instanceId, s.status, s.version, s.updatedAt))
       for (const c of batch.configs) this.updateConfig.run({ id: c.instanceId, config: JSON.stringify(c.config) })
-      for (const c of batch.changes) this.insertChange.run({ ...c })
+      for (const c of batch.changes) {
+        this.insertChange.run({ accountId: c.accountId, seq: c.seq, instanceId: c.instanceId, at: c.at, kind: c.kind, instance: c.instance, frame: c.frame })
+      }
       for (const s of batch.seqs) this.updateSeq.run({ id: s.accountId, seq: s.seq })
     })()
   }
@@ -162,6 +175,7 @@ export class SqliteStore implements HubStore {
       .where(and(eq(changeLog.accountId, accountId), gt(changeLog.seq, afterSeq), lt(changeLog.seq, beforeSeq)))
       .orderBy(asc(changeLog.seq))
       .all()
+      .map(changeFromRow)
   }
 
   recentChanges(accountId: number, limit: number): ChangeRow[] {
@@ -173,6 +187,7 @@ export class SqliteStore implements HubStore {
       .limit(limit)
       .all()
       .reverse()
+      .map(changeFromRow)
   }
 
   pruneChangeLog(keep: number, minAt: number): number {
@@ -206,12 +221,18 @@ function statusParams(instanceId: number, s: InstanceStatus, version: number, up
     profile: JSON.stringify(s.profile),
     version,
     updatedAt,
+    event: s.event,
   }
 }
 
+function changeFromRow(r: typeof changeLog.$inferSelect): ChangeRow {
+  return { accountId: r.accountId, seq: r.seq, instanceId: r.instanceId, instance: r.instance, kind: r.kind as ChangeKind, at: r.at, frame: r.frame }
+}
+
 function statusFromRow(s: typeof instanceStatus.$inferSelect): InstanceStatus {
+  const state = s.state as InstanceStatus['state']
   return {
-    state: s.state as InstanceStatus['state'],
+    state,
     since: s.since,
     reason: s.reason === null ? null : JSON.parse(s.reason),
     displayStatus: s.displayStatus,
@@ -219,5 +240,6 @@ function statusFromRow(s: typeof instanceStatus.$inferSelect): InstanceStatus {
     numberJid: s.numberJid,
     presenceStatus: s.presenceStatus,
     profile: JSON.parse(s.profile),
+    event: (s.event as EventWord | null) ?? eventWordOfState(state),
   }
 }

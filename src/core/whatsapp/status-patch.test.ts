@@ -60,6 +60,7 @@ describe('toStatusPatch', () => {
       state: 'connecting',
       reason: null,
       displayStatus: 'Connecting…',
+      event: 'connecting',
       retryAt: null,
       presenceStatus: 'unavailable',
     })
@@ -90,6 +91,7 @@ describe('toStatusPatch', () => {
       state: 'connecting',
       reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
       displayStatus: 'Needs update (client too old), retrying',
+      event: 'client_outdated',
       retryAt: '2026-03-01T12:00:01.500Z',
       presenceStatus: 'unavailable',
     })
@@ -97,6 +99,7 @@ describe('toStatusPatch', () => {
       state: 'disconnected',
       reason: { code: 405, name: 'clientTooOld', message: 'Connection Failure' },
       displayStatus: 'Needs update (client too old)',
+      event: 'client_outdated',
       retryAt: null,
       presenceStatus: 'unavailable',
     })

@@ -2,7 +2,7 @@
  * @module Renders the machine state as the hub's status patch. Every field is derived from stored
  * state (never from the clock), so the list and the stream agree.
  */
-import type { ConnectionState, Profile, StatusPatch } from '../status.js'
+import type { ConnectionState, EventWord, Profile, StatusPatch } from '../status.js'
 import type { MachineState, Phase } from './machine-state.js'
 
 const CONNECTION_STATE: Record<Phase, ConnectionState> = {
@@ -54,6 +54,55 @@ export function displayStatusOf(s: MachineState): string {
   }
 }
 
+/** Closes that mean the connection went quiet (a keep-alive miss, or the hub's silent-socket restart). */
+const KEEPALIVE_LOSS: ReadonlySet<string> = new Set(['connectionLost', 'silent'])
+
+/**
+ * The `instance.state` word for a state (webhooks contract, "which word, by what happened"): the
+ * close's word wins over "connecting" while a retry is scheduled.
+ */
+export function eventWordOf(s: MachineState): EventWord {
+  const close = s.lastClose
+  switch (s.phase) {
+    case 'OPEN':
+      return close !== null && KEEPALIVE_LOSS.has(close.name) ? 'keepalive_restored' : 'connected'
+    case 'CONNECTING':
+      return s.live || s.dueAt === null ? 'connecting' : 'pair_success'
+    case 'PAIRED_RESTARTING':
+      return 'pair_success'
+    case 'AWAITING_QR':
+      return 'qr_ready'
+    case 'RECONNECT_WAIT':
+    case 'CONFLICT':
+    case 'NEEDS_ATTENTION':
+    case 'BLOCKED':
+      return closeWord(close, s.phase === 'RECONNECT_WAIT' ? 'connecting' : 'disconnected')
+    case 'NEEDS_UPDATE':
+      return 'client_outdated'
+    case 'LOGGED_OUT':
+      return 'logged_out'
+    case 'QR_EXPIRED':
+    case 'STOPPED':
+      return 'disconnected'
+  }
+}
+
+function closeWord(close: MachineState['lastClose'], otherwise: EventWord): EventWord {
+  switch (close?.code) {
+    case 440:
+      return 'stream_replaced'
+    case 500:
+      return 'stream_error'
+    case 402:
+      return 'temp_banned'
+    case 403:
+    case 406:
+    case 411:
+      return 'connect_failure'
+  }
+  return close !== null && KEEPALIVE_LOSS.has(close.name) ? 'keepalive_timeout' : otherwise
+}
+
 const EMPTY_PROFILE: Profile = { name: '', pictureUrl: null, isBusiness: false, businessName: '' }
 
 /** Baileys' isWABusinessPlatform, restated to keep the core free of Baileys. */
@@ -77,6 +126,7 @@ export function toStatusPatch(s: MachineState): StatusPatch {
     displayStatus: displayStatusOf(s),
     retryAt: s.dueAt === null ? null : new Date(s.dueAt).toISOString(),
     presenceStatus: s.phase === 'OPEN' && s.online ? 'available' : 'unavailable',
+    event: eventWordOf(s),
   }
   if (s.phase === 'LOGGED_OUT') return { ...patch, numberJid: null, profile: { ...EMPTY_PROFILE } }
   if (s.me === null) return patch
@@ -88,4 +138,19 @@ export function toStatusPatch(s: MachineState): StatusPatch {
     profile.businessName = isBusiness ? (s.businessName ?? s.me.verifiedName ?? s.me.name ?? '') : ''
   }
   return { ...patch, numberJid: s.me.jid, profile }
+}
+
+/**
+ * An instance the snapshot shows as live after a restart, with no saved session to reconnect: the
+ * connection the snapshot claims ended with the old process.
+ */
+export function hubRestartedPatch(): StatusPatch {
+  return {
+    state: 'disconnected',
+    displayStatus: 'Disconnected (hub restarted without a saved session)',
+    reason: { code: null, name: 'hubRestarted', message: 'The hub restarted and this instance has no saved session' },
+    retryAt: null,
+    presenceStatus: 'unavailable',
+    event: 'disconnected',
+  }
 }

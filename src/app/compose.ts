@@ -1,0 +1,154 @@
+/**
+ * @module The composition root: config → database → hub → WhatsApp source → the list of edges.
+ * `npm start`, the demo, the CLI, the tests and the benchmarks' hub process all build the hub here,
+ * so they run the same wiring. To add an edge, implement ports/edge.ts and add it to `edges`.
+ */
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { latestVersion } from '../adapters/baileys/version.js'
+import { MemoryBus } from '../adapters/memory/bus.js'
+import { openDb, type OpenedDb } from '../adapters/sqlite/db.js'
+import { SqliteStore } from '../adapters/sqlite/store.js'
+import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
+import { createHttpServer, type HttpServer } from '../edges/http/server.js'
+import { streamEdge, type StreamEdge } from '../edges/stream/index.js'
+import { Hub, type FirstStart } from '../hub/hub.js'
+import type { ChangeBus } from '../ports/bus.js'
+import { systemClock, type Clock } from '../ports/clock.js'
+import type { Edge } from '../ports/edge.js'
+import type { WhatsAppControl } from '../ports/whatsapp.js'
+import type { WhatsAppSupervisor } from '../sources/whatsapp/supervisor.js'
+import type { HubConfig } from './config.js'
+import { acquireLock } from './data-lock.js'
+import { createWhatsApp, type WhatsAppDeps } from './whatsapp.js'
+
+export interface ComposeOptions {
+  log: Logger
+  clock?: Clock
+  /** The WhatsApp source in the configured mode, with these overrides; null runs the hub without one. */
+  whatsapp: Partial<WhatsAppDeps> | null
+  /** Where the dashboard's built files are (default dist/dashboard); null serves no dashboard. */
+  dashboardDir?: string | null
+}
+
+export interface RunningHub {
+  hub: Hub
+  bus: ChangeBus
+  http: HttpServer
+  streams: StreamEdge
+  /** Started in this order, stopped in reverse. */
+  edges: readonly Edge[]
+  port: number
+  wa: WhatsAppSupervisor | null
+  first: FirstStart
+  /** Stops accepting, ends the sockets, flushes the snapshot, closes the database. Idempotent. */
+  stop(): Promise<void>
+}
+
+export function dbPath(dataDir: string): string {
+  return join(dataDir, 'statushub.db')
+}
+
+export interface OpenHub {
+  hub: Hub
+  db: OpenedDb
+  bus: ChangeBus
+  first: FirstStart
+  /** Flushes the hub, closes the database, releases the data directory. */
+  close(): void
+}
+
+/**
+ * The hub alone on its locked database: what the CLI works on, and what startHub builds on.
+ * `longLived` moves WAL checkpoints to a worker thread (a running hub; not a one-shot command).
+ */
+export function openHub(cfg: HubConfig, log: Logger, clock: Clock = systemClock, longLived = true): OpenHub {
+  const release = acquireLock(cfg.dataDir)
+  let db: OpenedDb
+  try {
+    db = openDb(dbPath(cfg.dataDir), longLived ? { backgroundCheckpointMs: 1000 } : {})
+  } catch (err) {
+    release()
+    throw err
+  }
+  const bus = new MemoryBus(log)
+  const hub = new Hub(new SqliteStore(db), bus, cfg, clock, log)
+  const first = hub.start()
+  return {
+    hub,
+    db,
+    bus,
+    first,
+    close() {
+      hub.stop()
+      db.close()
+      release()
+    },
+  }
+}
+
+export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<RunningHub> {
+  const clock = opts.clock ?? systemClock
+  const log = opts.log
+  const opened = openHub(cfg, log, clock)
+  const { hub, bus, first } = opened
+  const wa = opts.whatsapp === null ? null : whatsAppFor(cfg, hub, opened.db, log, opts.whatsapp)
+
+  const http = createHttpServer({ hub, wa, clock, log, cfg })
+  const streams = streamEdge(http, hub, bus, cfg, log)
+  const edges: Edge[] = [streams]
+  if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
+  // Last: it serves once every route is mounted, and stops first.
+  edges.push(http)
+
+  wa?.restore(hub.accounts().flatMap((a) => hub.instancesOf(a.id)).map((i) => ({ id: i.id, name: i.name, settings: i.config.settings, state: i.status.state })))
+
+  const started: Edge[] = []
+  const stopEdge = async (edge: Edge) => {
+    try {
+      await edge.stop()
+    } catch (err) {
+      log.error({ err, edge: edge.name }, 'edge stop failed')
+    }
+  }
+  let stopping: Promise<void> | null = null
+  const stop = () =>
+    (stopping ??= (async () => {
+      const order = started.reverse()
+      // Nothing new arrives while the source and the other edges shut down.
+      if (order[0] === http) await stopEdge(order.shift()!)
+      if (wa !== null) await wa.shutdown().catch((err) => log.error({ err }, 'whatsapp shutdown failed'))
+      for (const edge of order) await stopEdge(edge)
+      opened.close()
+    })())
+  try {
+    for (const edge of edges) {
+      await edge.start?.()
+      started.push(edge)
+    }
+  } catch (err) {
+    await stop()
+    // The first start's tokens are already stored as hashes: this is the only chance to show them.
+    throw new StartError(err instanceof Error ? err.message : String(err), first)
+  }
+  return { hub, bus, http, streams, edges, port: http.port, wa, first, stop }
+}
+
+function whatsAppFor(cfg: HubConfig, hub: Hub, db: OpenedDb, log: Logger, extra: Partial<WhatsAppDeps>): WhatsAppSupervisor {
+  const waLog = log.child({ mod: 'whatsapp' })
+  // Only real sockets need the version WhatsApp Web currently serves.
+  const versions = cfg.whatsapp === 'baileys' ? { versions: latestVersion({ log: waLog }) } : {}
+  return createWhatsApp(cfg.whatsapp, { writer: hub, db: db.db, log: waLog, ...versions, ...extra })
+}
+
+/** The hub could not start serving; it stopped cleanly, and `first` holds any tokens it created. */
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly first: FirstStart,
+  ) {
+    super(message)
+  }
+}
+
+export type { WhatsAppControl }

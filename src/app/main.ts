@@ -1,0 +1,52 @@
+/**
+ * @module `npm start`: runs the hub with the configuration from the environment until SIGTERM or
+ * SIGINT, then drains and flushes the snapshot before exiting.
+ */
+import type { FirstStart } from '../hub/hub.js'
+import { StartError, startHub } from './compose.js'
+import { ConfigError, loadConfig, type HubConfig } from './config.js'
+import { createLogger } from './log.js'
+
+let cfg: HubConfig
+try {
+  cfg = loadConfig()
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message)
+    process.exit(2)
+  }
+  throw err
+}
+
+const log = createLogger(cfg.logLevel)
+try {
+  const running = await startHub(cfg, { log, whatsapp: {} })
+  log.info({ port: running.port, whatsapp: cfg.whatsapp, epoch: running.hub.epoch }, 'statushub listening')
+  printFirstStart(running.first, `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${running.port}`)
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down')
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+} catch (err) {
+  if (err instanceof StartError) printFirstStart(err.first, null)
+  console.error(err instanceof Error ? err.message : err)
+  process.exit(1)
+}
+
+/** The tokens of a first start, shown once; `base` is null when the hub is not serving. */
+function printFirstStart(first: FirstStart, base: string | null): void {
+  if (first.adminToken !== null) console.log(`\nAdmin token (shown once; manages accounts): ${first.adminToken}`)
+  if (first.defaultAccountToken === null) return
+  console.log(`Account "default" token (shown once): ${first.defaultAccountToken}`)
+  if (base === null) return
+  console.log(`Try it:  curl -H 'token: ${first.defaultAccountToken}' ${base}/api/instance/list`)
+  console.log(`Dashboard: ${base}/\n`)
+}

@@ -1,0 +1,63 @@
+/**
+ * @module The gate every authenticated request passes: token → principal, then the per-token
+ * rate limit (and the stricter creation limit). Requests without a valid token are limited per
+ * client address, so guessing tokens is slow. A refused request has been answered already.
+ */
+import { MSG } from '../../core/errors.js'
+import type { Principal } from '../../hub/model.js'
+import type { Clock } from '../../ports/clock.js'
+import { sendError, type Ctx } from './http.js'
+import { RateLimiter, type RateDecision } from './rate-limit.js'
+
+export interface GateLimits {
+  rateLimitPerMin: number
+  createRateLimitPerMin: number
+  unauthRateLimitPerMin: number
+}
+
+export class Gate {
+  readonly perToken: RateLimiter
+  readonly perCreate: RateLimiter
+  readonly perAddress: RateLimiter
+
+  constructor(
+    private readonly hub: { authenticate(token: string): Principal | null },
+    limits: GateLimits,
+    private readonly clock: Clock,
+  ) {
+    this.perToken = new RateLimiter(limits.rateLimitPerMin, clock)
+    this.perCreate = new RateLimiter(limits.createRateLimitPerMin, clock)
+    this.perAddress = new RateLimiter(limits.unauthRateLimitPerMin, clock)
+  }
+
+  pass(ctx: Ctx, opts: { create?: boolean } = {}): Principal | null {
+    if (ctx.token === null) return this.refuse(ctx, MSG.missingToken)
+    const p = this.hub.authenticate(ctx.token)
+    if (p === null) return this.refuse(ctx, MSG.invalidToken)
+    let d = this.perToken.take(p.tokenHash)
+    if (d.allowed && opts.create) d = this.perCreate.take(p.tokenHash)
+    this.headers(ctx, d)
+    if (!d.allowed) return this.tooMany(ctx, d)
+    return p
+  }
+
+  private refuse(ctx: Ctx, message: string): null {
+    const d = this.perAddress.take(ctx.ip)
+    if (!d.allowed) {
+      this.headers(ctx, d)
+      return this.tooMany(ctx, d)
+    }
+    sendError(ctx, 401, message)
+    return null
+  }
+
+  private headers(ctx: Ctx, d: RateDecision): void {
+    ctx.headers = d.headers
+  }
+
+  private tooMany(ctx: Ctx, d: RateDecision): null {
+    const wait = Math.max(1, d.reset - Math.floor(this.clock.now() / 1000))
+    sendError(ctx, 429, MSG.rateLimited, [['Retry-After', String(wait)]])
+    return null
+  }
+}

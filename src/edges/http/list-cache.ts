@@ -1,0 +1,119 @@
+/**
+ * @module The two list endpoints' bodies (REST contract: the selection rules, the envelopes, the
+ * ETag and position headers), rendered from the snapshot and cached as bytes. An entry is valid
+ * only while its account's `seq` is unchanged, so a change is visible to the very next request.
+ * The hub caches each item's serialised form, so a rebuild re-serialises only changed items.
+ */
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import { HubError, MSG } from '../../core/errors.js'
+import { normaliseFilter } from '../../core/names.js'
+import type { ItemShape } from '../../hub/hub.js'
+import type { AccountView, InstanceView, Principal } from '../../hub/model.js'
+import { joinHeaders } from '../../protocol/headers.js'
+
+/** The part of the hub a list reads. */
+export interface ListSource {
+  readonly epoch: string
+  account(id: number): AccountView | undefined
+  instance(id: number): InstanceView | undefined
+  instancesOf(accountId: number): InstanceView[]
+  lookup(accountId: number, ref: string): InstanceView | undefined
+  itemJson(view: InstanceView, shape: ItemShape): Buffer
+}
+
+export interface ListBody {
+  seq: number
+  body: Buffer
+  etag: string
+  count: number
+  /** `ETag`, `X-Hub-Epoch` and `X-Hub-Seq`, joined once per body. */
+  headers: [string, string][]
+}
+
+const COMMA = Buffer.from(',')
+const CLOSE = Buffer.from(']}')
+const WACHAT_OPEN = (n: number) => Buffer.from(`{"success":true,"count":${n},"instances":[`)
+const RYZE_OPEN = (n: number) =>
+  Buffer.from(`{"success":true,"message":"${n} ${n === 1 ? 'Instance' : 'Instances'} found","instances":[`)
+
+export class ListCache {
+  private readonly cache: LRUCache<string, ListBody>
+
+  constructor(
+    private readonly hub: ListSource,
+    maxBytes: number,
+  ) {
+    this.cache = new LRUCache({ maxSize: maxBytes, sizeCalculation: (e) => e.body.length + 128 })
+  }
+
+  /**
+   * The list a principal asked for. An account token gets every instance, or those the filter
+   * names (one unknown name is 404, several drop the unknown ones, only commas an empty list); an
+   * instance token gets its own instance, the filter ignored.
+   */
+  list(shape: ItemShape, p: Principal, rawFilter: string | undefined): ListBody {
+    if (p.kind === 'admin') throw new HubError('forbidden', MSG.accountOnly)
+    const hub = this.hub
+    const account = hub.account(p.accountId)
+    if (account === undefined) throw new HubError('notFound', MSG.accountNotFound)
+    if (p.kind === 'instance') {
+      const id = p.instanceId
+      return this.render(shape, account, `#${id}`, () => {
+        const inst = hub.instance(id)
+        return inst === undefined ? [] : [inst]
+      })
+    }
+    const filter = normaliseFilter(rawFilter)
+    if (filter === null) return this.render(shape, account, '*', () => hub.instancesOf(account.id))
+    if (filter.length === 1 && hub.lookup(account.id, filter[0]!) === undefined) throw new HubError('notFound', MSG.instanceNotFound)
+    return this.render(shape, account, filter.join(','), () => {
+      const found = new Map<number, InstanceView>()
+      for (const name of filter) {
+        const inst = hub.lookup(account.id, name)
+        if (inst !== undefined) found.set(inst.id, inst)
+      }
+      return [...found.values()].sort((a, b) => a.id - b.id)
+    })
+  }
+
+  /**
+   * `key` identifies the selection within the account (normalised filter or own instance);
+   * `select` is called only on a miss.
+   */
+  private render(shape: ItemShape, account: AccountView, key: string, select: () => InstanceView[]): ListBody {
+    const cacheKey = `${shape}\u0000${account.id}\u0000${key}`
+    const hit = this.cache.get(cacheKey)
+    if (hit !== undefined && hit.seq === account.seq) return hit
+    const epoch = this.hub.epoch
+    const items = select()
+    const parts: Buffer[] = [shape === 'ryze' ? RYZE_OPEN(items.length) : WACHAT_OPEN(items.length)]
+    const tag = createHash('sha1').update(`${epoch}|${shape}|${key}`)
+    items.forEach((inst, i) => {
+      if (i > 0) parts.push(COMMA)
+      parts.push(this.hub.itemJson(inst, shape))
+      tag.update(`|${inst.id}.${inst.version}`)
+    })
+    parts.push(CLOSE)
+    const etag = `"${tag.digest('base64url').slice(0, 22)}"`
+    const entry: ListBody = {
+      seq: account.seq,
+      body: Buffer.concat(parts),
+      etag,
+      count: items.length,
+      headers: [
+        joinHeaders([
+          ['ETag', etag],
+          ['X-Hub-Epoch', epoch],
+          ['X-Hub-Seq', String(account.seq)],
+        ]),
+      ],
+    }
+    this.cache.set(cacheKey, entry)
+    return entry
+  }
+
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.cache.size, bytes: this.cache.calculatedSize }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * @module The stream edge: the account WebSocket (`/ws`), RyzeAPI's socket (`/ws/:instance`) and
+ * SSE, mounted on the HTTP server and subscribed to the change bus.
+ */
+import type { Logger } from 'pino'
+import type { ChangeBus } from '../../ports/bus.js'
+import type { Edge } from '../../ports/edge.js'
+import { CLOSE } from '../../protocol/close-codes.js'
+import type { StreamSource } from '../../stream/plan.js'
+import type { HttpServer } from '../http/server.js'
+import { Fanout } from './fanout.js'
+import { RyzeSockets } from './ryze.js'
+import { SocketRegistry } from './sockets.js'
+import { SseStreams } from './sse.js'
+import { mountWs, type WsLimits } from './ws-route.js'
+
+export interface StreamEdge extends Edge {
+  readonly fanout: Fanout
+  readonly registry: SocketRegistry
+  readonly sse: SseStreams
+}
+
+export interface StreamLimits extends WsLimits {
+  /** Also the most frames a socket detached for backpressure may have waiting. */
+  changeLogMax: number
+}
+
+export function streamEdge(server: HttpServer, hub: StreamSource, bus: ChangeBus, limits: StreamLimits, log: Logger): StreamEdge {
+  const registry = new SocketRegistry()
+  const fanout = new Fanout(server.app, registry, { maxBufferBytes: limits.wsMaxBufferBytes, maxBacklogFrames: limits.changeLogMax })
+  const ryze = new RyzeSockets(server.app)
+  const sse = new SseStreams(hub, limits.wsMaxBufferBytes, log)
+  mountWs(server.app, { hub, gate: server.gate, registry, fanout, log, limits })
+  ryze.mount({ hub, gate: server.gate, registry, log, limits })
+  sse.mount(server.router)
+  const unsubscribe = [bus.subscribe(fanout), bus.subscribe(ryze), bus.subscribe(sse)]
+  return {
+    name: 'stream',
+    fanout,
+    registry,
+    sse,
+    stop() {
+      for (const u of unsubscribe) u()
+      fanout.close()
+      sse.close()
+      // Clients resume elsewhere or later.
+      for (const ws of registry.all()) if (!ws.getUserData().closed) ws.end(CLOSE.shuttingDown, 'hub shutting down')
+    },
+  }
+}

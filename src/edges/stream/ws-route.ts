@@ -1,0 +1,173 @@
+/**
+ * @module `GET /ws`, the account stream: the upgrade (authenticated there: a bad token gets HTTP
+ * 401, never a socket), and the client's frames (subscribe, unsubscribe, ping) encoded over the
+ * transport-free plans of stream/plan.ts. Every callback is guarded: a bad frame gets an error
+ * frame, never an exception out of uWS.
+ */
+import uWS from 'uWebSockets.js'
+import type { Logger } from 'pino'
+import { HubError, MSG } from '../../core/errors.js'
+import { CLOSE } from '../../protocol/close-codes.js'
+import { decodeClientFrame, errorFrame, pongFrame, resumedFrame, snapshotFrame, type SubscribeFrame, type UnsubscribeFrame } from '../../protocol/frames.js'
+import { planAnswer, resolveTargets, type StreamSource } from '../../stream/plan.js'
+import type { Gate } from '../http/gate.js'
+import { readCtx, routeShape, sendError, sendFailure, type Ctx, type RouteShape } from '../http/http.js'
+import type { TenantPrincipal } from '../../hub/model.js'
+import type { Fanout } from './fanout.js'
+import type { Frame, SocketData, SocketRegistry, StreamSocket, Ws } from './sockets.js'
+import { applyTopics } from './topics.js'
+
+/** The stream settings (named as in the hub's configuration). */
+export interface WsLimits {
+  wsIdleTimeoutS: number
+  wsMaxFrameBytes: number
+  /** Outgoing bytes a socket may hold (see the fan-out). */
+  wsMaxBufferBytes: number
+  wsMaxSubscriptions: number
+  wsMaxFramesPerSec: number
+}
+
+/** What both WebSocket routes share: the socket behaviour and an authenticating upgrade. */
+export function socketBehavior(limits: WsLimits) {
+  return {
+    compression: uWS.DISABLED,
+    // uWS refuses a frame (or fragmented message) past this from its header, before buffering it,
+    // and drops the connection without a close frame, so the client sees 1006; it cannot send 1009
+    // there. Up to it, `message` closes frames over maxFrameBytes with 1009.
+    maxPayloadLength: Math.max(limits.wsMaxFrameBytes * 4, 64 * 1024),
+    idleTimeout: limits.wsIdleTimeoutS,
+    sendPingsAutomatically: true,
+    // The last resort behind the fan-out's checks, which keep a live socket under about twice the
+    // bound: past it uWS drops the frame and the socket (no close frame). Without the cap a socket's
+    // buffer would be unbounded; without the close uWS would skip frames silently, a gap no client
+    // could see. Either way the client resumes from its last seq, so nothing is lost.
+    maxBackpressure: limits.wsMaxBufferBytes * 4,
+    closeOnBackpressureLimit: 1,
+  }
+}
+
+/**
+ * An upgrade handler that authenticates synchronously (no await, so `req` stays valid), lets
+ * `accept` build the socket's state or throw a HubError, and answers refusals over HTTP.
+ */
+export function upgradeWith(gate: Gate, log: Logger, shape: RouteShape, accept: (ctx: Ctx, p: TenantPrincipal) => SocketData) {
+  return (res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t) => {
+    const key = req.getHeader('sec-websocket-key')
+    const protocol = req.getHeader('sec-websocket-protocol')
+    const extensions = req.getHeader('sec-websocket-extensions')
+    const ctx = readCtx(res, req, shape)
+    try {
+      const p = gate.pass(ctx)
+      if (p === null) return
+      if (p.kind === 'admin') return sendError(ctx, 403, MSG.accountOnly)
+      const data = accept(ctx, p)
+      ctx.done = true
+      res.upgrade<SocketData>(data, key, protocol, extensions, context)
+    } catch (err) {
+      sendFailure(ctx, err, log)
+    }
+  }
+}
+
+export function mountWs(
+  app: uWS.TemplatedApp,
+  deps: { hub: StreamSource; gate: Gate; registry: SocketRegistry; fanout: Fanout; log: Logger; limits: WsLimits },
+): void {
+  const { hub, gate, registry, fanout, log, limits } = deps
+
+  app.ws<SocketData>('/ws', {
+    ...socketBehavior(limits),
+    upgrade: upgradeWith(gate, log, routeShape('get', '/ws'), (_ctx, p): StreamSocket => ({
+      kind: 'stream',
+      principal: p,
+      all: false,
+      ids: new Set(),
+      mode: 'ordered',
+      folding: null,
+      backlog: null,
+      closed: false,
+      windowStart: 0,
+      frames: 0,
+    })),
+    open: (ws) => registry.add(ws),
+    message: (ws, message) => {
+      try {
+        if (message.byteLength > limits.wsMaxFrameBytes) {
+          ws.end(CLOSE.tooBig, 'frame too big')
+          return
+        }
+        onMessage(ws, Buffer.from(message).toString('utf8'))
+      } catch (err) {
+        log.error({ err }, 'stream frame handler failed')
+        if (!ws.getUserData().closed) ws.send(errorFrame(undefined, MSG.internal))
+      }
+    },
+    drain: (ws) => fanout.check(ws),
+    close: (ws) => registry.remove(ws),
+  })
+
+  function onMessage(ws: Ws, text: string): void {
+    const d = ws.getUserData() as StreamSocket
+    const now = Date.now()
+    if (now - d.windowStart >= 1000) {
+      d.windowStart = now
+      d.frames = 0
+    }
+    if (++d.frames > limits.wsMaxFramesPerSec) {
+      ws.end(CLOSE.rateLimited, 'rate limited')
+      return
+    }
+    const decoded = decodeClientFrame(text)
+    if (!decoded.ok) {
+      ws.send(errorFrame(decoded.id, decoded.message))
+      return
+    }
+    const f = decoded.frame
+    try {
+      if (f.type === 'ping') ws.send(pongFrame(f.id))
+      else if (f.type === 'subscribe') subscribe(ws, d, f)
+      else unsubscribe(ws, d, f)
+    } catch (err) {
+      if (!(err instanceof HubError)) throw err
+      ws.send(errorFrame(f.id, err.message))
+    }
+  }
+
+  function subscribe(ws: Ws, d: StreamSocket, f: SubscribeFrame): void {
+    const targets = resolveTargets(hub, d.principal, f.instances === '*' ? { kind: 'all' } : { kind: 'names', names: f.instances }, f.since !== undefined)
+    if (!targets.all && !d.all) {
+      const next = new Set([...d.ids, ...targets.instances.map((t) => t.id)])
+      if (next.size > limits.wsMaxSubscriptions) {
+        throw new HubError('invalid', `Too many subscriptions (limit ${limits.wsMaxSubscriptions} instances per socket)`)
+      }
+    }
+    if (f.mode !== undefined) d.mode = f.mode
+    const answer = planAnswer(hub, d.principal.accountId, targets, f.since)
+    if (targets.all) {
+      d.all = true
+      d.ids.clear()
+    } else if (!d.all) {
+      for (const t of targets.instances) d.ids.add(t.id)
+    }
+    const frames: Frame[] =
+      answer.kind === 'resumed'
+        ? [resumedFrame(f.id, hub.epoch, answer.since), ...answer.changes.map((c) => c.frame)]
+        : [snapshotFrame(f.id, hub.epoch, answer.seq, answer.items)]
+    fanout.answer(ws, frames)
+    // A detached socket takes its topics back when it drains.
+    if (!d.closed && d.folding === null && d.backlog === null) applyTopics(ws)
+  }
+
+  function unsubscribe(ws: Ws, d: StreamSocket, f: UnsubscribeFrame): void {
+    if (f.instances === '*') {
+      d.all = false
+      d.ids.clear()
+    } else {
+      if (d.all) throw new HubError('invalid', 'Cannot unsubscribe single instances from a "*" subscription; unsubscribe "*" instead')
+      for (const t of resolveTargets(hub, d.principal, { kind: 'names', names: f.instances }, false).instances) d.ids.delete(t.id)
+    }
+    if (d.folding === null && d.backlog === null) applyTopics(ws)
+    else d.folding?.retain((id) => d.all || d.ids.has(id))
+    ws.send(JSON.stringify({ type: 'unsubscribed', id: f.id }))
+  }
+}

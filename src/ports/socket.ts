@@ -1,0 +1,84 @@
+/**
+ * @module The boundary between the runner and WhatsApp sockets (Baileys or simulated) and their
+ * saved sessions. Types only; the hub never sees a Baileys type beyond these.
+ */
+import type { SessionSnapshot, SocketEvent } from '../core/whatsapp/events.js'
+
+/** Injectable timers (tests pass fakes); handles are opaque. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+/** A pino-compatible logger. */
+export interface Log {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface FetchedProfile {
+  /** null: no picture (or hidden); undefined: the fetch failed, keep what was shown. */
+  pictureUrl: string | null | undefined
+  isBusiness: boolean
+  /** When WhatsApp gives one; otherwise the push name stands in. */
+  businessName?: string
+}
+
+/** One socket generation. Never reused after its close. */
+export interface WaSocketPort {
+  readonly generation: number
+  /**
+   * The single listener for this socket's events, each tagged with `generation`. Events that
+   * happened before subscribing are delivered at once. Exactly one `closed` event is emitted.
+   * Returns a function that detaches the listener (later events are dropped).
+   */
+  subscribe(listener: (e: SocketEvent) => void): () => void
+  requestPairingCode(phoneDigits: string): Promise<string>
+  setPresence(presence: 'available' | 'unavailable'): Promise<void>
+  /** Picture (high resolution) and business facts of `jid` (our own). Never rejects. */
+  fetchProfile(jid: string): Promise<FetchedProfile>
+  /** Unlinks the device (remove-companion-device); the socket then closes with 401. */
+  logout(): Promise<void>
+  /** Closes without logging out; the close carries `initiatedBy: why`. Idempotent. */
+  end(why: 'stop' | 'watchdog' | 'logout'): void
+}
+
+/**
+ * Creates generation `generation` for an instance from its saved (or fresh) auth state.
+ * Synchronous so that no event can fire before the runner subscribes. May throw: the runner then
+ * treats it as a close of that generation.
+ */
+export type SocketFactory = (args: { instanceId: number; generation: number }) => WaSocketPort
+
+export interface SessionInfo extends SessionSnapshot {
+  /** False after an explicit stop: not reconnected at start. */
+  autoStart: boolean
+}
+
+/** The saved sessions (creds and signal keys) as the runner needs them. */
+export interface SessionPort {
+  /** null when the instance has no saved creds. */
+  info(instanceId: number): SessionInfo | null
+  /** Updates an existing session only. */
+  setAutoStart(instanceId: number, autoStart: boolean): void
+  /** Resolves when every creds write queued so far is stored. */
+  flush(instanceId: number): Promise<void>
+  /** Deletes creds and keys; writes still queued from earlier sockets are dropped. */
+  wipe(instanceId: number): Promise<void>
+  /**
+   * Wipes creds that hold `me` but never finished pairing (a pairing-code request writes the typed
+   * number there). Baileys rc.9 sends a login instead of a registration whenever creds.me is set,
+   * which WhatsApp answers with 401. Resolves true when it wiped.
+   */
+  discardUnpaired(instanceId: number): Promise<boolean>
+  /** Instances to reconnect at start: paired and autoStart. */
+  restorable(): number[]
+}
+
+/** Refreshes the WhatsApp Web version the socket factory uses (Baileys' fetchLatestWaWebVersion). */
+export interface VersionPort {
+  /** Never rejects; on failure the version in use stays. */
+  refresh(): Promise<void>
+}

@@ -1,0 +1,71 @@
+/**
+ * @module The persistence port the hub writes through; the SQLite adapter implements it. Every
+ * method is synchronous: better-sqlite3 is, and the hub relies on it to keep
+ * snapshot-then-subscribe and resume atomic without an await.
+ */
+import type { InstanceConfig } from '../core/integrations.js'
+import type { InstanceStatus } from '../core/status.js'
+import type { Change } from './bus.js'
+
+export interface AccountRow {
+  id: number
+  name: string
+  instanceLimit: number
+  tokenHash: string
+  seq: number
+  createdAt: string
+}
+
+export interface InstanceRow {
+  id: number
+  accountId: number
+  name: string
+  apiInstanceName: string
+  tokenHash: string
+  config: InstanceConfig
+  createdAt: string
+  /** Null only for a row written by a crashed create (never in normal operation). */
+  status: InstanceStatus | null
+  version: number
+  updatedAt: string
+}
+
+export interface ChangeRow extends Change {
+  accountId: number
+}
+
+/** One write-behind transaction: the latest value of each dirty row, plus the new change-log rows. */
+export interface PersistBatch {
+  statuses: { instanceId: number; status: InstanceStatus; version: number; updatedAt: string }[]
+  configs: { instanceId: number; config: InstanceConfig }[]
+  changes: ChangeRow[]
+  seqs: { accountId: number; seq: number }[]
+}
+
+export interface LoadedState {
+  meta: Map<string, string>
+  accounts: AccountRow[]
+  instances: InstanceRow[]
+  /** Highest seq present in the change log, per account. */
+  logHeads: Map<number, number>
+}
+
+export interface HubStore {
+  load(): LoadedState
+  setMeta(key: string, value: string): void
+  createAccount(a: Omit<AccountRow, 'id' | 'seq'>): number
+  deleteAccount(id: number): void
+  setAccountToken(id: number, tokenHash: string): void
+  /** Inserts the instance and its first status row in one transaction; returns the new id. */
+  createInstance(i: Omit<InstanceRow, 'id' | 'status' | 'version' | 'updatedAt'>, status: InstanceStatus, updatedAt: string): number
+  deleteInstance(id: number): void
+  setInstanceToken(id: number, tokenHash: string): void
+  writeBatch(batch: PersistBatch): void
+  /** Change-log rows of one account with seq > afterSeq and seq < beforeSeq, in order. */
+  readChanges(accountId: number, afterSeq: number, beforeSeq: number): ChangeRow[]
+  /** The newest `limit` rows of one account, in order (to warm the in-memory ring at start). */
+  recentChanges(accountId: number, limit: number): ChangeRow[]
+  /** Drops rows older than `minAt` or more than `keep` behind each account's head. */
+  pruneChangeLog(keep: number, minAt: number): number
+  close(): void
+}

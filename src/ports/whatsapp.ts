@@ -1,0 +1,73 @@
+/**
+ * @module The contracts between the hub and its WhatsApp source: how a source changes a status
+ * (StatusWriter, implemented by the hub), and what the lifecycle endpoints ask of the source
+ * (WhatsAppControl, implemented by the supervisor). Failures are HubErrors with a kind.
+ */
+import type { SettingsConfig } from '../core/integrations.js'
+import type { ConnectionState, StatusPatch } from '../core/status.js'
+
+/**
+ * The one way a source (Baileys or simulated sockets) changes an instance's status. Implemented by
+ * the hub, the single writer: it bumps `version` and the account `seq`, persists and publishes.
+ * Calls for unknown (deleted) instance ids are ignored.
+ */
+export interface StatusWriter {
+  updateStatus(instanceId: number, patch: StatusPatch): void
+}
+
+/** What the WhatsApp layer needs to know about an instance. */
+export interface InstanceRef {
+  id: number
+  name: string
+  settings: SettingsConfig
+}
+
+/** An instance as the snapshot shows it when the hub starts (restore decides what is still true). */
+export interface RestoredInstance extends InstanceRef {
+  state: ConnectionState
+}
+
+export type ConnectResult =
+  | { status: 'qr'; qr: string }
+  | { status: 'pairing'; pairingCode: string }
+  | { status: 'connected' }
+
+/**
+ * Drives the WhatsApp connections of every instance (one live socket per instance at most).
+ * Implemented once over a socket factory: Baileys' makeWASocket, or simulated sockets.
+ */
+export interface WhatsAppControl {
+  /** Starts a socket (unless one is live) and resolves with the current QR, a pairing code, or `connected`. */
+  connect(inst: InstanceRef, opts: { number?: string; timeoutMs: number }): Promise<ConnectResult>
+  /**
+   * Starts a socket on the saved session; resolves with the state it left (`connected` when it had
+   * nothing to do). No saved session: HubError `invalid`.
+   */
+  reconnect(inst: InstanceRef): Promise<ConnectionState>
+  /** Unlinks the device, wipes the session; the instance ends `loggedout`. */
+  logout(inst: InstanceRef): Promise<void>
+  /** Ends the socket and wipes the session before the instance is deleted. */
+  remove(instanceId: number): Promise<void>
+  /** The instance's settings changed (keepOnlineStatus drives own presence). */
+  settingsChanged(inst: InstanceRef): void
+  /**
+   * At start: reconnects every instance with a saved live session, and corrects the snapshot of
+   * those it will not reconnect (a status claiming a connection the restart ended).
+   */
+  restore(instances: RestoredInstance[]): void
+  /** Ends every socket without logging out; sessions stay for the next start. */
+  shutdown(): Promise<void>
+  /** Present only in simulated mode. */
+  readonly simulator: SimulatorControl | null
+}
+
+/** Control endpoints of simulated mode; each acts like the phone or the WhatsApp server would. */
+export interface SimulatorControl {
+  scan(instanceId: number): Promise<void>
+  close(instanceId: number, code: number, message: string): Promise<void>
+  online(instanceId: number, online: boolean): Promise<void>
+  profile(
+    instanceId: number,
+    p: { name?: string; pictureUrl?: string | null; isBusiness?: boolean; businessName?: string },
+  ): Promise<void>
+}
