@@ -1,0 +1,97 @@
+/**
+ * The layering of src/, checked by `npm test` (test/architecture.test.ts). Data flows one way:
+ * sources (WhatsApp) → core (pure) → hub (the single writer) → change bus → edges (HTTP, streams,
+ * dashboard). Adapters implement the ports; app/ is the composition root and may import anything.
+ * An arrow against the flow fails the suite with the rule's name.
+ */
+const layer = (name) => `^src/${name}/`
+const NPM_IO = '^node_modules/(uWebSockets\\.js|better-sqlite3|drizzle-orm|@whiskeysockets/baileys|pino|qrcode|@nats-io)'
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-is-pure',
+      comment: 'core/ holds the domain (status, items, diffs, the WhatsApp state machine): it imports nothing but itself.',
+      severity: 'error',
+      from: { path: layer('core') },
+      to: { pathNot: [layer('core')] },
+    },
+    {
+      name: 'protocol-is-wire-only',
+      comment: 'protocol/ holds wire formats: core types and zod, nothing that does I/O.',
+      severity: 'error',
+      from: { path: layer('protocol') },
+      to: { pathNot: [layer('core'), layer('protocol'), '^node_modules/zod'] },
+    },
+    {
+      name: 'ports-are-contracts',
+      comment: 'ports/ holds the interfaces adapters implement; they name core types only.',
+      severity: 'error',
+      from: { path: layer('ports') },
+      to: { pathNot: [layer('core'), layer('protocol'), layer('ports'), '^node_modules/prom-client'] },
+    },
+    {
+      name: 'hub-knows-no-edge-or-adapter',
+      comment: 'The hub writes through ports and publishes on the bus; it never reaches an edge, an adapter, a source or a transport.',
+      severity: 'error',
+      from: { path: layer('hub') },
+      to: { path: [layer('edges'), layer('adapters'), layer('sources'), layer('app'), layer('stream'), layer('client'), layer('dashboard'), NPM_IO], pathNot: ['^node_modules/pino'] },
+    },
+    {
+      name: 'stream-planning-is-transport-free',
+      comment: 'stream/ plans subscriptions for every transport: no uWS, no edge, no adapter.',
+      severity: 'error',
+      from: { path: layer('stream') },
+      to: { path: [layer('edges'), layer('adapters'), layer('sources'), layer('app'), NPM_IO] },
+    },
+    {
+      name: 'sources-write-through-ports',
+      comment: 'sources/ (the WhatsApp supervisor) changes statuses through the StatusWriter port, never the hub or an edge directly.',
+      severity: 'error',
+      from: { path: layer('sources') },
+      to: { path: [layer('hub'), layer('edges'), layer('adapters'), layer('app'), layer('stream'), NPM_IO] },
+    },
+    {
+      name: 'edges-read-the-hub-and-the-bus',
+      comment: 'edges/ serve the snapshot and the bus; they never drive a source or an adapter.',
+      severity: 'error',
+      from: { path: layer('edges') },
+      to: { path: [layer('sources'), layer('adapters'), layer('app'), '^node_modules/(better-sqlite3|drizzle-orm|@whiskeysockets/baileys)'] },
+    },
+    {
+      name: 'adapters-implement-ports',
+      comment: 'adapters/ implement ports over SQLite, Baileys, NATS or memory; they know nothing above the ports.',
+      severity: 'error',
+      from: { path: layer('adapters') },
+      to: { path: [layer('hub'), layer('edges'), layer('sources'), layer('app'), layer('stream')] },
+    },
+    {
+      name: 'client-is-standalone',
+      comment: 'The client package runs in browsers and plain Node: no server code, no runtime dependency.',
+      severity: 'error',
+      from: { path: layer('client') },
+      to: { path: [layer('hub'), layer('edges'), layer('adapters'), layer('sources'), layer('app'), layer('stream'), layer('ports'), '^node_modules/'] },
+    },
+    {
+      name: 'dashboard-uses-the-client',
+      comment: 'The dashboard is browser code over the client.',
+      severity: 'error',
+      from: { path: layer('dashboard') },
+      to: { pathNot: [layer('dashboard'), layer('client'), layer('core'), layer('protocol')] },
+    },
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+}
