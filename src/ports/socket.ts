@@ -1,6 +1,6 @@
 /**
  * @module The boundary between the runner and WhatsApp sockets (Baileys or simulated) and their
- * saved sessions. Types only; the hub never sees a Baileys type beyond these.
+ * saved sessions; the hub never sees a Baileys type beyond these.
  */
 import type { SessionSnapshot, SocketEvent } from '../core/whatsapp/events.js'
 

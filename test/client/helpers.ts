@@ -1,5 +1,5 @@
 /**
- * A StatusClient on a test hub, recording its events, and a poll-until helper.
+ * A StatusClient on a test hub, recording its events, a relay a test can cut, and the REST list.
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { WebSocket } from 'ws'
@@ -26,14 +26,7 @@ export function clientFor(h: { port: number; token: string }, opts: Partial<Stat
   return { c, events, kinds: () => events.map((e) => (e.type === 'state' ? `state:${e.state}` : e.type)) }
 }
 
-/** Polls `check` every 5 ms until it holds, or fails after `ms` naming `what`. */
-export async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+export { until } from '../helpers/wait.js'
 
 /** The REST list, keyed by name, and the position it reflects. */
 export async function restList(h: TestHub): Promise<{ items: Record<string, unknown>; seq: number; epoch: string }> {

@@ -55,15 +55,12 @@ describe('malformed requests', () => {
   it('survives a client that hangs up in the middle of a body', async () => {
     await new Promise<void>((resolve) => {
       const s = connect(h.port, '127.0.0.1', () => {
-        s.write(`POST /api/instance/new HTTP/1.1\r\nHost: x\r\ntoken: ${h.token}\r\nContent-Length: 1000\r\n\r\n{"name":"half`)
-        setTimeout(() => {
-          s.destroy()
-          resolve()
-        }, 50)
+        s.write(`POST /api/instance/new HTTP/1.1\r\nHost: x\r\ntoken: ${h.token}\r\nContent-Length: 1000\r\n\r\n{"name":"half`, () => s.destroy())
       })
+      s.on('close', () => resolve())
     })
-    await new Promise((r) => setTimeout(r, 50))
     expect((await h.req('GET', '/healthz', { token: null })).status).toBe(200)
+    expect((await h.req('GET', '/api/instance/list?instanceName=half')).status).toBe(404)
   })
 
   it('answers a WebSocket upgrade to /ws/ with a malformed escape, without a token, with 401', async () => {

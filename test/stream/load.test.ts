@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyChanges } from '../../src/core/item.js'
 import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
 import { openClient, type Client } from '../helpers/ws.js'
 
 /** Mirror of a '*' subscription built from its frames; fails on a duplicated or missing seq. */
@@ -52,7 +53,9 @@ describe('snapshot race and ordering', () => {
       clients.push(c)
       await tick()
     }
-    await new Promise((r) => setTimeout(r, 100))
+    // Changes keep flowing after the last subscribe before the storm stops.
+    const after = h.hub.accounts()[0]!.seq
+    await until(() => h.hub.accounts()[0]!.seq >= after + 200, 'the storm to go on after the last subscribe')
     running = false
     await storm
     const final = h.hub.accounts()[0]!.seq

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
 
 interface SseEvent {
   id: string
@@ -31,11 +32,8 @@ async function openSse(h: TestHub, path: string, headers: Record<string, string>
       /* aborted */
     }
   })()
-  const until = async (n: number) => {
-    for (let t = 0; t < 200 && events.length < n; t++) await new Promise((r) => setTimeout(r, 10))
-    if (events.length < n) throw new Error(`only ${events.length} events: ${JSON.stringify(events)}`)
-  }
-  return { res, events, until, close: async () => { ctrl.abort(); await pump } }
+  const count = (n: number) => until(() => events.length >= n, { what: `${n} events`, detail: () => events })
+  return { res, events, until: count, close: async () => { ctrl.abort(); await pump } }
 }
 
 let h: TestHub
@@ -80,6 +78,36 @@ describe('GET /api/instance/stream (SSE)', () => {
     ])
     expect(again.events[0]!.data).toEqual({ type: 'resumed', epoch: h.hub.epoch, seq, recovered: true })
     expect(again.events[2]!.data.changes['connection.displayStatus']).toBe('missed 2')
+    await again.close()
+  })
+
+  it('follows an instance named by its apiInstanceName, as the list does', async () => {
+    const api = h.hub.instance(instanceId(h, 'b'))!.apiInstanceName
+    expect((await h.req('GET', `/api/instance/list?instanceName=${api}`)).status).toBe(200)
+    const s = await openSse(h, `/api/instance/stream?instanceName=${api}`)
+    expect(s.res.status).toBe(200)
+    await s.until(1)
+    expect(s.events[0]!.data.instances.map((i: any) => i.name)).toEqual(['b'])
+    h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'not for b' })
+    h.hub.updateStatus(instanceId(h, 'b'), { displayStatus: 'for b' })
+    await s.until(2)
+    expect(s.events[1]!.data).toMatchObject({ type: 'diff', instance: 'b', changes: { 'connection.displayStatus': 'for b' } })
+    await s.close()
+  })
+
+  it('replays the removal of a filtered instance deleted while the client was away', async () => {
+    await createInstances(h, ['temp'])
+    const first = await openSse(h, '/api/instance/stream?instanceName=a,temp')
+    await first.until(1)
+    const lastId = first.events[0]!.id
+    await first.close()
+    expect((await h.req('DELETE', '/api/instance/delete/temp')).status).toBe(200)
+    const again = await openSse(h, '/api/instance/stream?instanceName=a,temp', { 'last-event-id': lastId })
+    await again.until(2)
+    expect(again.events.map((e) => [e.event, e.data.instance])).toEqual([
+      ['resumed', undefined],
+      ['removed', 'temp'],
+    ])
     await again.close()
   })
 

@@ -1,7 +1,7 @@
 /**
  * @module What a WhatsApp close code means: its name, the words shown to users, and the class that
- * decides the reaction. Table from baileys.md §1.2 (Baileys 7.0.0-rc.9 DisconnectReason plus the
- * codes seen in the wild).
+ * decides the reaction: Baileys 7.0.0-rc.9's DisconnectReason (lib/Types/index.d.ts) plus the
+ * codes seen in the wild.
  */
 
 /**

@@ -1,7 +1,7 @@
 /**
  * @module The instance state machine: `reduce(state, event, now, random) → {state, effects}`.
  * Pure: time and randomness come in as arguments, and everything it wants done is an effect.
- * Rows follow baileys.md §6.2; the tests in machine.test.ts name each one.
+ * Every row of its transition table is named by a test in machine.test.ts.
  */
 import { backoffDelay, DEFAULT_BACKOFF, UNAVAILABLE_BACKOFF } from './backoff.js'
 import { closeMeaning, LOCAL_REASONS, type CloseClass } from './close-codes.js'

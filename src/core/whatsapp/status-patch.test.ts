@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { connectionStateOf, displayStatusOf, toStatusPatch } from './status-patch.js'
+import { connectionStateOf, displayStatusOf, eventWordOf, toStatusPatch } from './status-patch.js'
 import { initialMachine, type LastClose, type MachineState, type Phase } from './machine-state.js'
 
 const lost: LastClose = { code: 408, name: 'connectionLost', message: 'Connection was lost', label: 'connection lost' }
@@ -107,5 +107,36 @@ describe('toStatusPatch', () => {
 
   it('reports presence as unavailable outside OPEN even when Baileys said online', () => {
     expect(toStatusPatch(state('CONNECTING', { online: true })).presenceStatus).toBe('unavailable')
+  })
+})
+
+describe('eventWordOf', () => {
+  const close = (code: number | null, name: string): LastClose => ({ code, name, message: '', label: '' })
+  // The webhooks contract's table: the close's word wins over "connecting" while a retry is scheduled.
+  it.each([
+    ['OPEN', {}, 'connected'],
+    ['OPEN', { lastClose: close(408, 'connectionLost') }, 'keepalive_restored'],
+    ['OPEN', { lastClose: close(428, 'connectionClosed') }, 'connected'],
+    ['CONNECTING', { live: true }, 'connecting'],
+    ['CONNECTING', { live: false, dueAt: DUE }, 'pair_success'],
+    ['PAIRED_RESTARTING', {}, 'pair_success'],
+    ['AWAITING_QR', {}, 'qr_ready'],
+    ['RECONNECT_WAIT', { lastClose: close(428, 'connectionClosed') }, 'connecting'],
+    ['RECONNECT_WAIT', { lastClose: close(503, 'unavailableService') }, 'connecting'],
+    ['RECONNECT_WAIT', { lastClose: close(408, 'connectionLost') }, 'keepalive_timeout'],
+    ['RECONNECT_WAIT', { lastClose: close(440, 'connectionReplaced') }, 'stream_replaced'],
+    ['RECONNECT_WAIT', { lastClose: close(500, 'badSession') }, 'stream_error'],
+    ['CONFLICT', { lastClose: close(440, 'connectionReplaced') }, 'stream_replaced'],
+    ['NEEDS_ATTENTION', { lastClose: close(500, 'badSession') }, 'stream_error'],
+    ['NEEDS_ATTENTION', { lastClose: close(411, 'multideviceMismatch') }, 'connect_failure'],
+    ['BLOCKED', { lastClose: close(402, 'temporarilyBanned') }, 'temp_banned'],
+    ['BLOCKED', { lastClose: close(403, 'forbidden') }, 'connect_failure'],
+    ['BLOCKED', { lastClose: close(406, 'banned') }, 'connect_failure'],
+    ['NEEDS_UPDATE', { lastClose: close(405, 'clientTooOld') }, 'client_outdated'],
+    ['QR_EXPIRED', { lastClose: close(408, 'qrExpired') }, 'disconnected'],
+    ['STOPPED', {}, 'disconnected'],
+    ['LOGGED_OUT', { lastClose: close(401, 'loggedOut') }, 'logged_out'],
+  ] as [Phase, Partial<MachineState>, string][])('%s with %j says %s', (phase, fields, word) => {
+    expect(eventWordOf(state(phase, fields))).toBe(word)
   })
 })

@@ -138,8 +138,9 @@ describe('StatusClient against a real hub', () => {
     await until(() => r.c.state === 'closed', 'closed')
     const last = r.events.at(-1)
     expect(last).toEqual({ type: 'state', state: 'closed', previous: 'open', attempt: 0, delayMs: null, code: 4001, reason: 'token revoked' })
-    await new Promise((res) => setTimeout(res, 300))
+    // Terminal: nothing is scheduled that could reconnect it.
     expect(r.c.state).toBe('closed')
+    expect((r.c as unknown as { retryTimer: unknown }).retryTimer).toBeNull()
   })
 
   it('stops with reason "token refused (HTTP 401)" when the token is unknown', async () => {
@@ -261,7 +262,7 @@ describe('StatusClient against a real hub', () => {
     }
     h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: 'after the close' })
     relay.hold(false)
-    await until(() => r.c.state === 'open' && r.c.position?.seq === seqOf(h), 'resumed and caught up', 15_000)
+    await until(() => r.c.state === 'open' && r.c.position?.seq === seqOf(h), { what: 'resumed and caught up', ms: 15_000 })
     const lost = r.events.filter((e) => e.type === 'state' && e.state === 'reconnecting')
     expect(lost).toEqual([expect.objectContaining({ code: 4008, reason: 'slow consumer' })])
     expect(r.c.lastRecovered).toBe(true)
