@@ -44,13 +44,21 @@ export interface Worker {
   stop(): Promise<void>
 }
 
+/**
+ * Where the hub under test comes from: this checkout, or `BENCH_HUB_ROOT` (another checkout of the
+ * project with its own node_modules), so bench/ab.ts can run an old and a new build side by side.
+ */
+export function hubRoot(entry: string): string {
+  return entry === 'bench/hub-process.ts' && process.env.BENCH_HUB_ROOT ? process.env.BENCH_HUB_ROOT : ROOT
+}
+
 export async function startWorker(entry: string, opts: WorkerOptions): Promise<Worker> {
   const node = [process.execPath, '--import', 'tsx', ...(opts.nodeArgs ?? []), entry]
   let argv = [...pinPrefix(opts.core), ...node]
   if (opts.nofile !== undefined) argv = ['sh', '-c', `ulimit -n ${opts.nofile} 2>/dev/null; exec "$@"`, 'sh', ...argv]
   const spawnedAt = monoMs()
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
-    cwd: ROOT,
+    cwd: hubRoot(entry),
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
