@@ -12,13 +12,16 @@ import { apiInstanceName } from '../core/names.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
 import type { Change, ChangeBus, ChangeKind, ChangeRecord } from '../ports/bus.js'
 import type { Clock } from '../ports/clock.js'
-import type { HubStore, InstanceRow } from '../ports/store.js'
+import type { AccountRow, HubStore, InstanceRow } from '../ports/store.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { ChangeRing, cutoffOf, type RingAge } from './change-ring.js'
 import type { AccountState, AccountView, InstanceView, LiveInstance, Principal, TenantPrincipal } from './model.js'
 import { PersistQueue } from './persist-queue.js'
 import { TokenCache } from './token-cache.js'
 import { hashToken, newToken, randomBase36, sameHash } from './tokens.js'
+
+/** Seqs reserved per durable write: one synchronous write per this many changes of an account. */
+const SEQ_BLOCK = 1000
 
 export interface HubOptions {
   persistIntervalMs: number
@@ -73,18 +76,28 @@ export class Hub implements StatusWriter {
     const loaded = this.store.load()
     const first: FirstStart = { adminToken: null, defaultAccountToken: null }
 
-    let logLost = false
-    for (const a of loaded.accounts) {
-      if (a.seq > (loaded.logHeads.get(a.id) ?? 0)) logLost = true
-      this.addAccount(a)
-    }
-    for (const row of loaded.instances) this.addInstance(row)
-
     // A crash may have published changes that never reached the store; only a clean shutdown with
     // an intact change log proves continuity.
     const clean = loaded.meta.get('clean_shutdown') === '1'
     const stored = loaded.meta.get('epoch')
-    if (stored === undefined || !clean || logLost) {
+    const logLost = loaded.accounts.some((a) => a.seq > Math.max(loaded.logHeads.get(a.id) ?? 0, a.epochSeq))
+    const newEpoch = stored === undefined || !clean || logLost
+    const versionBump = new Map<number, number>()
+    if (newEpoch && stored !== undefined) {
+      // Positions only grow, across epochs too: start above every seq and version that was reserved.
+      const jumps = loaded.accounts.map((a) => ({ accountId: a.id, seq: Math.max(a.seq, a.seqReserved), versionBump: Math.max(0, a.seqReserved - a.seq) }))
+      this.store.startEpochAbove(jumps)
+      for (const [i, j] of jumps.entries()) {
+        const a = loaded.accounts[i]!
+        a.seq = a.epochSeq = j.seq
+        a.seqReserved = Math.max(a.seqReserved, j.seq)
+        versionBump.set(j.accountId, j.versionBump)
+      }
+    }
+    for (const a of loaded.accounts) this.addAccount(a)
+    for (const row of loaded.instances) this.addInstance({ ...row, version: row.version + (versionBump.get(row.accountId) ?? 0) })
+
+    if (newEpoch) {
       this.currentEpoch = `${Date.now().toString(36)}${randomBase36(6)}`
       this.store.setMeta('epoch', this.currentEpoch)
       if (stored !== undefined) this.log.warn({ clean, logLost, previous: stored, epoch: this.currentEpoch }, 'stream continuity lost: new epoch')
@@ -154,7 +167,7 @@ export class Hub implements StatusWriter {
     const token = newToken()
     const row = { name, instanceLimit, tokenHash: hashToken(token), createdAt: this.iso() }
     const id = this.store.createAccount(row)
-    const account = this.addAccount({ ...row, id, seq: 0 })
+    const account = this.addAccount({ ...row, id, seq: 0, seqReserved: 0, epochSeq: 0 })
     return { account, token }
   }
 
@@ -375,6 +388,10 @@ export class Hub implements StatusWriter {
 
   private emit(account: AccountState, instance: LiveInstance, kind: ChangeKind, changes: Record<string, unknown> | null): void {
     const seq = ++account.seq
+    if (seq > account.seqReserved) {
+      account.seqReserved = seq + SEQ_BLOCK
+      this.store.reserveSeq(account.id, account.seqReserved)
+    }
     const at = this.clock.now()
     const epoch = this.currentEpoch
     const time = kind === 'removed' ? new Date(at).toISOString() : instance.updatedAt
@@ -405,8 +422,19 @@ export class Hub implements StatusWriter {
     void this.bus.publish(record)
   }
 
-  private addAccount(a: { id: number; name: string; instanceLimit: number; tokenHash: string; seq: number; createdAt: string }): AccountState {
-    const account: AccountState = { ...a, ids: [], byName: new Map(), ring: new ChangeRing(this.opts.ringSize, this.age) }
+  private addAccount(a: AccountRow): AccountState {
+    const account: AccountState = {
+      id: a.id,
+      name: a.name,
+      instanceLimit: a.instanceLimit,
+      tokenHash: a.tokenHash,
+      createdAt: a.createdAt,
+      seq: a.seq,
+      seqReserved: a.seqReserved,
+      ids: [],
+      byName: new Map(),
+      ring: new ChangeRing(this.opts.ringSize, this.age),
+    }
     this.accountsById.set(a.id, account)
     this.principals.set(a.tokenHash, { kind: 'account', tokenHash: a.tokenHash, accountId: a.id })
     return account

@@ -26,6 +26,8 @@ export interface AccountState {
   createdAt: string
   /** Last seq of this account's stream; 0 = nothing happened yet. */
   seq: number
+  /** Durably reserved: every seq up to this may be shown (a crash restart starts above it). */
+  seqReserved: number
   /** Instance ids in ascending order (the list order). */
   ids: number[]
   byName: Map<string, LiveInstance>

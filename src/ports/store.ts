@@ -13,6 +13,10 @@ export interface AccountRow {
   instanceLimit: number
   tokenHash: string
   seq: number
+  /** Every seq up to this may have been shown (see HubStore.reserveSeq). */
+  seqReserved: number
+  /** Where the current epoch began; the change log holds nothing of this epoch at or below it. */
+  epochSeq: number
   createdAt: string
 }
 
@@ -53,7 +57,7 @@ export interface LoadedState {
 export interface HubStore {
   load(): LoadedState
   setMeta(key: string, value: string): void
-  createAccount(a: Omit<AccountRow, 'id' | 'seq'>): number
+  createAccount(a: Omit<AccountRow, 'id' | 'seq' | 'seqReserved' | 'epochSeq'>): number
   deleteAccount(id: number): void
   setAccountToken(id: number, tokenHash: string): void
   /** Inserts the instance and its first status row in one transaction; returns the new id. */
@@ -61,6 +65,14 @@ export interface HubStore {
   deleteInstance(id: number): void
   setInstanceToken(id: number, tokenHash: string): void
   writeBatch(batch: PersistBatch): void
+  /** Durably records that seqs up to `upTo` may be shown; committed before the call returns. */
+  reserveSeq(accountId: number, upTo: number): void
+  /**
+   * Starts a new epoch above everything a crash may have hidden: each account's seq jumps to its
+   * reservation, and each of its instances' versions by as much (a lost change bumped one version
+   * by one, so no version shown before can come again). One transaction.
+   */
+  startEpochAbove(jumps: { accountId: number; seq: number; versionBump: number }[]): void
   /** Change-log rows of one account with seq > afterSeq and seq < beforeSeq, in order. */
   readChanges(accountId: number, afterSeq: number, beforeSeq: number): ChangeRow[]
   /** The newest `limit` rows of one account, in order (to warm the in-memory ring at start). */

@@ -19,6 +19,13 @@ export const accounts = sqliteTable(
     tokenHash: text('token_hash').notNull(),
     /** The last `seq` of the account's stream; written in the same transaction as its change-log rows. */
     seq: integer('seq').notNull().default(0),
+    /**
+     * Every seq up to this may have been shown: reserved durably, a block at a time, before a seq
+     * past it is published. A start after a crash begins its new epoch here.
+     */
+    seqReserved: integer('seq_reserved').notNull().default(0),
+    /** The seq at which the current epoch began for this account (its change log starts after it). */
+    epochSeq: integer('epoch_seq').notNull().default(0),
     createdAt: text('created_at').notNull(),
   },
   (t) => [uniqueIndex('accounts_name').on(t.name), uniqueIndex('accounts_token').on(t.tokenHash)],

@@ -115,8 +115,24 @@ export class SqliteStore implements HubStore {
     this.db.insert(meta).values({ key, value }).onConflictDoUpdate({ target: meta.key, set: { value } }).run()
   }
 
-  createAccount(a: Omit<AccountRow, 'id' | 'seq'>): number {
+  createAccount(a: Omit<AccountRow, 'id' | 'seq' | 'seqReserved' | 'epochSeq'>): number {
     return this.db.insert(accounts).values({ ...a, seq: 0 }).returning({ id: accounts.id }).get()!.id
+  }
+
+  reserveSeq(accountId: number, upTo: number): void {
+    this.db.update(accounts).set({ seqReserved: upTo }).where(eq(accounts.id, accountId)).run()
+  }
+
+  startEpochAbove(jumps: { accountId: number; seq: number; versionBump: number }[]): void {
+    const bumpVersions = this.opened.sqlite.prepare(
+      'UPDATE instance_status SET version = version + ? WHERE instance_id IN (SELECT id FROM instances WHERE account_id = ?)',
+    )
+    this.opened.sqlite.transaction(() => {
+      for (const j of jumps) {
+        this.db.update(accounts).set({ seq: j.seq, epochSeq: j.seq, seqReserved: sql`max(${accounts.seqReserved}, ${j.seq})` }).where(eq(accounts.id, j.accountId)).run()
+        if (j.versionBump > 0) bumpVersions.run(j.versionBump, j.accountId)
+      }
+    })()
   }
 
   deleteAccount(id: number): void {
