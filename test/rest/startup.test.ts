@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/app/config.js'
 import { isNativeUws } from '../../src/edges/http/load.js'
-import { tempDir } from '../helpers/hub.js'
+import { startTestHub, tempDir } from '../helpers/hub.js'
 
 describe('configuration', () => {
   it('uses the documented defaults', () => {
@@ -99,6 +99,27 @@ describe('npm start', () => {
       expect(err).toContain(`cannot listen on 127.0.0.1:${port}`)
     } finally {
       blocker.close()
+    }
+  })
+
+  it('refuses to serve a port another hub already serves, leaving that hub the only one answering', async () => {
+    // A fixed port, as deployments use: on port 0 the kernel never shares, reuse-port or not.
+    const free = createServer()
+    const port = await new Promise<number>((r) => free.listen(0, '127.0.0.1', () => r((free.address() as { port: number }).port)))
+    await new Promise((r) => free.close(r))
+    const first = await startTestHub({ HUB_PORT: String(port) })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
+      env: { ...process.env, HUB_PORT: String(first.port), HUB_HOST: '127.0.0.1', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'silent', HUB_ADMIN_TOKEN: '' },
+    })
+    try {
+      const { code, err } = await exited(child)
+      expect(code).toBe(1)
+      expect(err).toContain(`cannot listen on 127.0.0.1:${first.port}`)
+      const answers = await Promise.all(Array.from({ length: 20 }, () => first.req('GET', '/api/instance/list')))
+      expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200))
+    } finally {
+      child.kill('SIGKILL')
+      await first.stop()
     }
   })
 

@@ -46,6 +46,9 @@ export interface HttpServer extends Edge {
   readonly port: number
 }
 
+/** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT (its typings declare the listen option only without a host). */
+const EXCLUSIVE_PORT = 1
+
 const HEALTH = JSON.stringify({ success: true, status: 'ok' })
 const NOT_FOUND = JSON.stringify({ success: false, error: { message: MSG.notFound } })
 
@@ -83,8 +86,11 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
         res.cork(() => res.writeStatus(statusLine(404)).writeHeader('Content-Type', 'application/json').end(NOT_FOUND))
       })
       return new Promise<void>((resolve, reject) => {
-        app.listen(cfg.host, cfg.port, (ls) => {
-          if (!ls) return reject(new Error(`cannot listen on ${cfg.host}:${cfg.port}`))
+        // Exclusive: without it uWS sets SO_REUSEPORT, and a second hub on the port would start and
+        // take half of the requests.
+        const listen = app.listen as unknown as (host: string, port: number, options: number, cb: (ls: us_listen_socket | false) => void) => void
+        listen.call(app, cfg.host, cfg.port, EXCLUSIVE_PORT, (ls) => {
+          if (!ls) return reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (is another process, or another hub, serving it?)`))
           listenSocket = ls
           port = uWS.us_socket_local_port(ls)
           resolve()
