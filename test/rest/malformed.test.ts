@@ -52,6 +52,28 @@ describe('malformed requests', () => {
     expect((await h.req('GET', '/healthz', { token: null })).json).toEqual({ success: true, status: 'ok' })
   })
 
+  /** Writes `raw` on a fresh connection and collects everything until the hub closes it. */
+  const exchange = (raw: string) =>
+    new Promise<string>((resolve, reject) => {
+      let got = ''
+      const s = connect(h.port, '127.0.0.1', () => s.write(raw))
+      s.on('data', (d) => (got += d))
+      s.on('close', () => resolve(got))
+      s.on('error', reject)
+    })
+
+  it.each([
+    ['two different Content-Length headers', 'Content-Length: 2\r\nContent-Length: 43'],
+    ['two equal Content-Length headers', 'Content-Length: 43\r\nContent-Length: 43'],
+    ['a Content-Length that is not a number', 'Content-Length: 2, 43'],
+    ['Content-Length beside Transfer-Encoding', 'Content-Length: 43\r\nTransfer-Encoding: chunked'],
+  ])('drops a request with %s unanswered, so the request smuggled behind its body never runs', async (_what, framing) => {
+    const smuggled = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'
+    const answer = await exchange(`POST /api/instance/new HTTP/1.1\r\nHost: x\r\ntoken: ${h.token}\r\n${framing}\r\n\r\n{}${smuggled}`)
+    expect(answer).toBe('')
+    expect((await h.req('GET', '/healthz', { token: null })).status).toBe(200)
+  })
+
   it('survives a client that hangs up in the middle of a body', async () => {
     await new Promise<void>((resolve) => {
       const s = connect(h.port, '127.0.0.1', () => {

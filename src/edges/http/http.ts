@@ -141,6 +141,24 @@ export class BodyTooLarge extends HubError {
   }
 }
 
+/**
+ * A body whose length two parsers could read differently (RFC 9112 §6.3): more than one
+ * Content-Length, one that is not a plain number, or Content-Length beside Transfer-Encoding.
+ * Behind a proxy that reads it the other way, the rest would run as a second, smuggled request.
+ */
+export function ambiguousFraming(req: HttpRequest): boolean {
+  let lengths = 0
+  let bad = false
+  let chunked = false
+  req.forEach((key, value) => {
+    if (key === 'content-length') {
+      lengths++
+      if (!/^\d{1,15}$/.test(value)) bad = true
+    } else if (key === 'transfer-encoding') chunked = true
+  })
+  return bad || lengths > 1 || (lengths > 0 && chunked)
+}
+
 export function sendBytes(ctx: Ctx, status: number, body: Buffer | string, extra?: [string, string][], close = false): void {
   if (ctx.done) return
   ctx.done = true

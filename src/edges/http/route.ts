@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import { HubError, MSG } from '../../core/errors.js'
 import type { Principal } from '../../hub/model.js'
 import type { Gate } from './gate.js'
-import { allowMethods, readCtx, readJson, routeShape, sendFailure, watchAbort, type Ctx, type Method } from './http.js'
+import { allowMethods, ambiguousFraming, readCtx, readJson, routeShape, sendFailure, watchAbort, type Ctx, type Method } from './http.js'
 
 export interface RouteOptions {
   /** Which principals may call it: admin only, account/instance tokens (default), or account tokens only. */
@@ -40,6 +40,9 @@ export class Router {
     const who = opts.who ?? 'tenant'
     const gateOpts = { create: opts.create === true }
     this.app[method](pattern, (res, req) => {
+      // Dropped, not answered: uWS parses a pipelined request from the same packet as soon as a
+      // handler answers, so even a 400 here would let a request smuggled behind the body run.
+      if (opts.body && ambiguousFraming(req)) return void res.close()
       const ctx = readCtx(res, req, shape)
       try {
         const p = this.gate.pass(ctx, gateOpts)
