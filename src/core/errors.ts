@@ -46,7 +46,11 @@ export const MSG = {
   nameInUse: 'Instance name already in use',
   accountNameInUse: 'Account name already in use',
   quotaExceeded: 'Account instance quota exceeded',
-  tokenInUse: 'Token already in use',
+  /**
+   * One answer for every refused custom token (malformed, or in use by anyone), so creation cannot
+   * be used to learn whether a token exists.
+   */
+  tokenRefused: 'Invalid field "token": choose another token of 32–128 printable characters',
   websocketNotConfigured: 'WebSocket not configured for this instance',
   internal: 'Internal server error',
 } as const

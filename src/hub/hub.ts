@@ -221,7 +221,7 @@ export class Hub implements StatusWriter {
     if (account.ids.length >= account.instanceLimit) throw new HubError('forbidden', MSG.quotaExceeded)
     const token = customToken ?? newToken()
     const tokenHash = hashToken(token)
-    if (this.principals.has(tokenHash)) throw new HubError('conflict', MSG.tokenInUse)
+    if (this.principals.has(tokenHash)) throw new HubError('invalid', MSG.tokenRefused)
     const now = this.iso()
     const status = initialStatus(now)
     const row = {

@@ -68,7 +68,7 @@ export const websocketBody = z.strictObject({
 
 export const createInstanceBody = z.strictObject({
   name: instanceName,
-  token: z.string().regex(/^[\x21-\x7e]{16,128}$/, 'must be 16–128 printable characters').optional(),
+  token: z.string().regex(/^[\x21-\x7e]{32,128}$/, 'choose another token of 32–128 printable characters').optional(),
   // Sent by Evolution-style clients; accepted and ignored.
   integration: z.string().max(64).optional(),
   qrcode: z.boolean().optional(),

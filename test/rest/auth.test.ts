@@ -144,3 +144,36 @@ describe('account isolation', () => {
     }
   })
 })
+
+describe('custom instance tokens', () => {
+  const refused = { success: false, error: { message: 'Invalid field "token": choose another token of 32–128 printable characters' } }
+
+  it('gives a token in use by anyone the same answer as a malformed one, so creation reveals no token', async () => {
+    const tooShort = await h.req('POST', '/api/instance/new', { token: a.account, body: { name: 'c1', token: 'x'.repeat(31) } })
+    const own = await h.req('POST', '/api/instance/new', { token: a.account, body: { name: 'c2', token: a.account } })
+    const othersAccount = await h.req('POST', '/api/instance/new', { token: a.account, body: { name: 'c3', token: b.account } })
+    const othersInstance = await h.req('POST', '/api/instance/new', { token: a.account, body: { name: 'c4', token: b.other } })
+    expect([tooShort, own, othersAccount, othersInstance].map((r) => [r.status, r.json])).toEqual([
+      [400, refused],
+      [400, refused],
+      [400, refused],
+      [400, refused],
+    ])
+    const fine = await h.req('POST', '/api/instance/new', { token: a.account, body: { name: 'c5', token: 'my-own-token-of-thirty-two-chars!' } })
+    expect(fine.status).toBe(201)
+    expect(fine.json.instance.token).toBe('my-own-token-of-thirty-two-chars!')
+  })
+
+  it('counts custom-token attempts against the per-address limit of unauthenticated requests', async () => {
+    const g = await startTestHub({ HUB_UNAUTH_RATE_LIMIT_PER_MIN: '3' })
+    try {
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) statuses.push((await g.req('POST', '/api/instance/new', { body: { name: `g${i}`, token: ADMIN } })).status)
+      expect(statuses).toEqual([400, 400, 400, 429])
+      // A create without a custom token is not a guess.
+      expect((await g.req('POST', '/api/instance/new', { body: { name: 'plain' } })).status).toBe(201)
+    } finally {
+      await g.stop()
+    }
+  })
+})

@@ -41,6 +41,18 @@ export class Gate {
     return p
   }
 
+  /**
+   * Charges one attempt that could reveal whether a token exists to the client's address; false
+   * (answered with 429) when its per-address limit is spent.
+   */
+  allowGuess(ctx: Ctx): boolean {
+    const d = this.perAddress.take(ctx.ip)
+    if (d.allowed) return true
+    this.headers(ctx, d)
+    this.tooMany(ctx, d)
+    return false
+  }
+
   private refuse(ctx: Ctx, message: string): null {
     const d = this.perAddress.take(ctx.ip)
     if (!d.allowed) {

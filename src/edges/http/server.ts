@@ -67,7 +67,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   })
   router.allow('/healthz')
   adminRoutes(router, deps.hub)
-  instanceRoutes(router, deps.hub, lists, deps.wa)
+  instanceRoutes(router, deps.hub, lists, deps.wa, gate)
   integrationRoutes(router, deps.hub, deps.wa)
   lifecycleRoutes(router, deps.hub, deps.wa, cfg.connectWaitMs)
 

@@ -7,13 +7,16 @@ import type { Principal } from '../../../hub/model.js'
 import type { WhatsAppControl } from '../../../ports/whatsapp.js'
 import { createInstanceBody } from '../../../protocol/rest-bodies.js'
 import { sendBytes, sendNotModified, sendOk, type Ctx } from '../http.js'
+import type { Gate } from '../gate.js'
 import type { ListCache } from '../list-cache.js'
 import type { Router } from '../route.js'
 import { parseBody } from './parse.js'
 
-export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsAppControl | null): void {
+export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsAppControl | null, gate: Gate): void {
   r.add('post', '/api/instance/new', { who: 'account', body: true, create: true }, (ctx, p, body) => {
     if (p.kind !== 'account') return
+    // A custom token is a guess at a token when it collides: limited like unauthenticated guesses.
+    if (typeof (body as { token?: unknown } | null)?.token === 'string' && !gate.allowGuess(ctx)) return
     const b = parseBody(createInstanceBody, body)
     const { instance, token } = hub.createInstance(p.accountId, b.name, configFromCreate(b), b.token)
     sendOk(
