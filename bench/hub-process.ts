@@ -54,6 +54,10 @@ async function main(): Promise<void> {
     HUB_RATE_LIMIT_PER_MIN: HIGH,
     HUB_CREATE_RATE_LIMIT_PER_MIN: HIGH,
     HUB_UNAUTH_RATE_LIMIT_PER_MIN: HIGH,
+    // Likewise the per-account budgets: one bench account plays every tenant.
+    HUB_ACCOUNT_SNAPSHOT_BYTES_PER_SEC: HIGH,
+    HUB_ACCOUNT_DEEP_RESUMES_PER_SEC: HIGH,
+    HUB_ACCOUNT_RENDER_BYTES_PER_SEC: HIGH,
   })
   if (tempDir) process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }))
   const log = pino({ level: cfg.logLevel }, pino.destination(2))
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
   const { hub } = running
 
   // Resume instrumentation: how many resumes the ring served and how many read SQLite.
-  const reads = { changesSince: 0, readChanges: 0 }
+  const reads = { replayFrom: 0, readChanges: 0 }
   const store = (hub as unknown as { store: { readChanges: (...a: unknown[]) => unknown } }).store
   const readChanges = store.readChanges.bind(store)
   store.readChanges = (...a: unknown[]) => {
@@ -94,10 +98,10 @@ async function main(): Promise<void> {
       gcs.maxMs = Math.max(gcs.maxMs, e.duration)
     }
   }).observe({ entryTypes: ['gc'] })
-  const changesSince = hub.changesSince.bind(hub)
-  hub.changesSince = (accountId, afterSeq) => {
-    reads.changesSince++
-    return changesSince(accountId, afterSeq)
+  const replayFrom = hub.replayFrom.bind(hub)
+  hub.replayFrom = (accountId, afterSeq, maxReplay) => {
+    reads.replayFrom++
+    return replayFrom(accountId, afterSeq, maxReplay)
   }
 
   // Seed on first start; the tokens are kept beside the database (the hub stores only hashes).

@@ -38,7 +38,7 @@ export interface StormRun {
   resumed: number
   snapshot: number
   failed: number
-  changesSince: number
+  replayFrom: number
   readChanges: number
   memoryShare: number
   /** Busy share of the server's and the client's core during the storm. */
@@ -79,7 +79,7 @@ export async function runResumeStorm(ctx: BenchContext): Promise<ScenarioOutput>
         await client.request('close')
         await sleep(300)
         // The bare server keeps no history: nothing to count.
-        const since = variant === 'bare' ? NaN : after.reads.changesSince - before.reads.changesSince
+        const since = variant === 'bare' ? NaN : after.reads.replayFrom - before.reads.replayFrom
         const reads = variant === 'bare' ? NaN : after.reads.readChanges - before.reads.readChanges
         const run: StormRun = {
           variant,
@@ -93,7 +93,7 @@ export async function runResumeStorm(ctx: BenchContext): Promise<ScenarioOutput>
           resumed: r.resumed,
           snapshot: r.snapshot,
           failed: r.failed,
-          changesSince: since,
+          replayFrom: since,
           readChanges: reads,
           memoryShare: since > 0 ? (since - reads) / since : NaN,
           serverCore: PINNED ? shares.busy[SERVER_CORE]! : NaN,

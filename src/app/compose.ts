@@ -95,7 +95,7 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   const wa = opts.whatsapp === null ? null : whatsAppFor(cfg, hub, opened.db, log, opts.whatsapp)
 
   const http = createHttpServer({ hub, wa, clock, log, cfg })
-  const streams = streamEdge(http, hub, bus, cfg, log)
+  const streams = streamEdge(http, hub, bus, cfg, clock, log)
   const edges: Edge[] = [streams]
   if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
   // Last: it serves once every route is mounted, and stops first.

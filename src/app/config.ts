@@ -35,6 +35,16 @@ const FIELDS = {
   wsMaxBufferBytes: ['HUB_WS_MAX_BUFFER_BYTES', int(1024 * 1024, 1024)],
   wsMaxSubscriptions: ['HUB_WS_MAX_SUBSCRIPTIONS', int(100, 1)],
   wsMaxFramesPerSec: ['HUB_WS_MAX_FRAMES_PER_SEC', int(50, 1)],
+  /** A resume further back than this many changes is answered with a snapshot. */
+  streamMaxReplay: ['HUB_STREAM_MAX_REPLAY', int(10_000, 0)],
+  /** Bytes of one socket's answer (a snapshot) not yet sent; past it the socket is closed 4008. */
+  wsMaxPendingBytes: ['HUB_WS_MAX_PENDING_BYTES', int(64 * 1024 * 1024, 64 * 1024)],
+  /** Bytes of every socket's answers not yet sent; past it a new answer is refused with 4029. */
+  wsMaxPendingTotalBytes: ['HUB_WS_MAX_PENDING_TOTAL_BYTES', int(512 * 1024 * 1024, 64 * 1024)],
+  /** Per account per second: bytes of snapshots sent (WebSocket and SSE), replays that read the change log, bytes of lists rendered. */
+  accountSnapshotBytesPerSec: ['HUB_ACCOUNT_SNAPSHOT_BYTES_PER_SEC', int(64 * 1024 * 1024, 1024)],
+  accountDeepResumesPerSec: ['HUB_ACCOUNT_DEEP_RESUMES_PER_SEC', int(10, 1)],
+  accountRenderBytesPerSec: ['HUB_ACCOUNT_RENDER_BYTES_PER_SEC', int(64 * 1024 * 1024, 1024)],
   /** How long `GET /api/instance/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: ['HUB_CONNECT_TIMEOUT_MS', int(60_000, 100)],
 } as const satisfies Record<string, readonly [`HUB_${string}`, z.ZodType]>

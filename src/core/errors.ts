@@ -24,6 +24,8 @@ export class HubError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
+    /** For `rateLimited`: when to try again, in seconds. */
+    readonly retryAfterS?: number,
   ) {
     super(message)
     this.name = 'HubError'

@@ -106,3 +106,21 @@ describe('ChangeRing', () => {
   })
 })
 
+
+describe('ChangeRing pages', () => {
+  it('serves a page of at most `limit` changes from any position it holds', () => {
+    const r = new ChangeRing(100)
+    for (let s = 1; s <= 50; s++) r.push(change(s, T0))
+    expect(seqsOf(r.since(10, 3))).toEqual([11, 12, 13])
+    expect(seqsOf(r.since(48, 10))).toEqual([49, 50])
+    expect(seqsOf(r.since(50, 10))).toEqual([])
+  })
+
+  it('pages correctly after wrapping around', () => {
+    const r = new ChangeRing(4)
+    for (let s = 1; s <= 10; s++) r.push(change(s, T0))
+    expect(seqsOf(r.since(6, 2))).toEqual([7, 8])
+    expect(seqsOf(r.since(8, 5))).toEqual([9, 10])
+    expect(r.since(5, 2)).toBeNull()
+  })
+})

@@ -50,18 +50,19 @@ export class ChangeRing {
   }
 
   /**
-   * Changes with seq > afterSeq, in order; null when the ring no longer holds afterSeq + 1, or
-   * when one of them is past the age bound (a clock set back can leave one behind a newer one).
+   * Up to `limit` changes with seq > afterSeq, in order; null when the ring no longer holds
+   * afterSeq + 1, or when one of them is past the age bound (a clock set back can leave one behind
+   * a newer one). The kept changes are contiguous, so the first one is found by index: a page
+   * costs its own length, not the ring's.
    */
-  since(afterSeq: number): Change[] | null {
+  since(afterSeq: number, limit = Infinity): Change[] | null {
     const oldest = this.oldestSeq()
     if (oldest === null || oldest > afterSeq + 1) return null
     const cutoff = this.cutoff()
     const out: Change[] = []
-    for (let i = 0; i < this.length; i++) {
+    for (let i = Math.max(0, afterSeq + 1 - oldest); i < this.length && out.length < limit; i++) {
       const c = this.items[(this.start + i) % this.capacity]!
-      if (c.seq <= afterSeq) continue
-      if (c.at < cutoff) return null
+      if (c.at < cutoff || c.seq !== afterSeq + 1 + out.length) return null
       out.push(c)
     }
     return out

@@ -333,24 +333,61 @@ export class Hub implements StatusWriter {
     return inst.wachatJson.bytes
   }
 
-  /** Changes of the account after `afterSeq`, in order, or null when some are no longer kept. */
-  changesSince(accountId: number, afterSeq: number): Change[] | null {
+  /**
+   * Whether a replay of every change after `afterSeq` is possible: `memory` when the ring holds
+   * them, `store` when the change log must be read too, null when some are no longer kept (or more
+   * than `maxReplay` are missed: such a client is better served by a snapshot).
+   */
+  replayFrom(accountId: number, afterSeq: number, maxReplay: number): 'memory' | 'store' | null {
     const account = this.accountsById.get(accountId)
-    if (account === undefined) return null
-    if (afterSeq === account.seq) return []
-    if (afterSeq > account.seq || afterSeq < 0) return null
-    const fromRing = account.ring.since(afterSeq)
+    if (account === undefined || afterSeq > account.seq || afterSeq < 0 || account.seq - afterSeq > maxReplay) return null
+    if (afterSeq === account.seq || (account.ring.since(afterSeq, 1) ?? []).length > 0) return 'memory'
+    return this.changesAfter(accountId, afterSeq, 1) === null ? null : 'store'
+  }
+
+  /**
+   * Up to `limit` changes of the account after `afterSeq`, in order ([] when there are none yet),
+   * from the ring or, older than the ring, from the change log; null when afterSeq + 1 is no longer
+   * kept (pruned, or past the age bound). One bounded read per call: replays are paged.
+   */
+  changesAfter(accountId: number, afterSeq: number, limit: number): Change[] | null {
+    const account = this.accountsById.get(accountId)
+    if (account === undefined || afterSeq < 0) return null
+    if (afterSeq >= account.seq) return []
+    const fromRing = account.ring.since(afterSeq, limit)
     if (fromRing !== null) return fromRing
-    // Older than the ring: the change log holds the rest once pending writes are flushed.
+    // Older than the ring: the change log holds it once pending writes are flushed.
     this.persist.flush()
-    const oldest = account.ring.oldestSeq() ?? account.seq + 1
-    const older = this.store.readChanges(account.id, afterSeq, oldest)
-    const all: Change[] = [...older, ...(account.ring.since(oldest - 1) ?? [])]
-    for (let i = 0; i < all.length; i++) if (all[i]!.seq !== afterSeq + 1 + i) return null
+    const rows = this.store.readChanges(account.id, afterSeq, Math.min(afterSeq + limit, account.seq) + 1)
     // The log is pruned once a minute: rows past the age bound may still be there, but are not kept.
     const cutoff = cutoffOf(this.age)
-    if (all.some((c) => c.at < cutoff)) return null
-    return all.length === account.seq - afterSeq ? all : null
+    const out: Change[] = []
+    for (const row of rows) {
+      if (row.seq !== afterSeq + 1 + out.length || row.at < cutoff) break
+      out.push(row)
+    }
+    return out.length === 0 ? null : out
+  }
+
+  /**
+   * Of `names`, those whose instance was removed after `afterSeq` (and is still gone), with its id:
+   * a resume naming an instance deleted while the client was away replays that removal.
+   */
+  removedAfter(accountId: number, afterSeq: number, names: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>()
+    const account = this.accountsById.get(accountId)
+    if (account === undefined || names.length === 0) return found
+    const wanted = new Set(names)
+    const take = (instanceId: number, instance: string) => {
+      if (wanted.has(instance) && !this.instances.has(instanceId)) found.set(instance, instanceId)
+    }
+    const ringOldest = account.ring.oldestSeq() ?? account.seq + 1
+    if (ringOldest > afterSeq + 1) {
+      this.persist.flush()
+      for (const r of this.store.readRemovals(account.id, afterSeq, ringOldest)) take(r.instanceId, r.instance)
+    }
+    for (const c of account.ring.since(Math.max(afterSeq, ringOldest - 1)) ?? []) if (c.kind === 'removed') take(c.instanceId, c.instance)
+    return found
   }
 
   flush(): void {

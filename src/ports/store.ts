@@ -75,6 +75,8 @@ export interface HubStore {
   startEpochAbove(jumps: { accountId: number; seq: number; versionBump: number }[]): void
   /** Change-log rows of one account with seq > afterSeq and seq < beforeSeq, in order. */
   readChanges(accountId: number, afterSeq: number, beforeSeq: number): ChangeRow[]
+  /** The `removed` rows of one account with seq > afterSeq and seq < beforeSeq (bounded by the range). */
+  readRemovals(accountId: number, afterSeq: number, beforeSeq: number): { instanceId: number; instance: string }[]
   /** The newest `limit` rows of one account, in order (to warm the in-memory ring at start). */
   recentChanges(accountId: number, limit: number): ChangeRow[]
   /** Drops rows older than `minAt` or more than `keep` behind each account's head. */

@@ -63,14 +63,22 @@ export function resumedFrame(id: string | undefined, epoch: string, seq: number)
   return JSON.stringify({ type: 'resumed', id, epoch, seq, recovered: true })
 }
 
-/** `items` are pre-serialised RyzeAPI list items. */
-export function snapshotFrame(id: string | undefined, epoch: string, seq: number, items: Buffer[]): Buffer {
+const COMMA = Buffer.from(',')
+const TAIL = Buffer.from(']}')
+
+/** The snapshot frame in pieces (its head, the items and their commas, its tail), to send as fragments. */
+export function snapshotParts(id: string | undefined, epoch: string, seq: number, items: Buffer[]): Buffer[] {
   const head = JSON.stringify({ type: 'snapshot', id, epoch, seq, recovered: false }).slice(0, -1)
   const parts: Buffer[] = [Buffer.from(`${head},"instances":[`)]
   items.forEach((b, i) => {
-    if (i > 0) parts.push(Buffer.from(','))
+    if (i > 0) parts.push(COMMA)
     parts.push(b)
   })
-  parts.push(Buffer.from(']}'))
-  return Buffer.concat(parts)
+  parts.push(TAIL)
+  return parts
+}
+
+/** `items` are pre-serialised RyzeAPI list items. */
+export function snapshotFrame(id: string | undefined, epoch: string, seq: number, items: Buffer[]): Buffer {
+  return Buffer.concat(snapshotParts(id, epoch, seq, items))
 }

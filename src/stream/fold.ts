@@ -7,6 +7,9 @@
 import { applyChanges, type RyzeItem } from '../core/item.js'
 import type { ChangeKind, ChangeRecord } from '../ports/bus.js'
 
+/** What folding needs of a change. */
+export type Foldable = Pick<ChangeRecord, 'seq' | 'instanceId' | 'instance' | 'kind' | 'epoch' | 'version' | 'time' | 'changes' | 'item'>
+
 interface Pending {
   epoch: string
   kind: ChangeKind
@@ -27,7 +30,7 @@ export class Folder {
     return this.pending.size
   }
 
-  add(r: ChangeRecord): void {
+  add(r: Foldable): void {
     const prev = this.pending.get(r.instanceId)
     if (prev?.kind === 'added' && r.kind === 'removed') {
       this.pending.delete(r.instanceId)

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { HubError } from '../core/errors.js'
 import type { InstanceView, TenantPrincipal } from '../hub/model.js'
 import type { Change } from '../ports/bus.js'
-import { planAnswer, resolveTargets, type StreamSource } from './plan.js'
+import { follows, planAnswer, resolveTargets, type StreamSource } from './plan.js'
 
-/** Account 1 holds a (1), b (2), c (3); account 2 holds x (9). Changes 1–5 of account 1 are kept. */
-function source(opts: { kept?: Change[] | null; seq?: number } = {}): StreamSource & { deleted: Set<number> } {
+/** Account 1 holds a (1), b (2), c (3); account 2 holds x (9). `kept` are the changes still kept (all after `from`). */
+function source(opts: { kept?: Change[] | null; seq?: number; from?: number } = {}): StreamSource & { deleted: Set<number> } {
   const all: InstanceView[] = [
     { id: 1, accountId: 1, name: 'a', apiInstanceName: 't1_aaaaaaaa_a' },
     { id: 2, accountId: 1, name: 'b', apiInstanceName: 't1_bbbbbbbb_b' },
@@ -28,7 +28,14 @@ function source(opts: { kept?: Change[] | null; seq?: number } = {}): StreamSour
       if (p.kind === 'instance' && inst.id !== p.instanceId) throw new HubError('forbidden', 'Token does not have access to this instance')
       return inst
     },
-    changesSince: () => opts.kept ?? null,
+    replayFrom: (_a, after, max) => {
+      const seq = opts.seq ?? 5
+      if (opts.kept === null || opts.kept === undefined || after < (opts.from ?? 2) || seq - after > max) return null
+      return after >= seq - 1 ? 'memory' : 'store'
+    },
+    changesAfter: (_a, after, limit) => (opts.kept ?? []).filter((c) => c.seq > after).slice(0, limit),
+    removedAfter: (_a, after, names) =>
+      new Map((opts.kept ?? []).filter((c) => c.seq > after && c.kind === 'removed' && names.includes(c.instance) && deleted.has(c.instanceId)).map((c) => [c.instance, c.instanceId])),
     itemJson: (v) => Buffer.from(`{"name":"${v.name}"}`),
   }
 }
@@ -91,29 +98,36 @@ describe('resolveTargets', () => {
 
 describe('planAnswer', () => {
   const kept = [change(3, 1), change(4, 2), change(5, 3)]
+  const MAX = 10_000
 
   it('answers a fresh subscribe with a snapshot of the targets at the current seq', () => {
     const s = source({ kept, seq: 5 })
-    const a = planAnswer(s, 1, resolveTargets(s, ACCOUNT, { kind: 'names', names: ['b', 'a'] }, false), undefined)
+    const a = planAnswer(s, 1, resolveTargets(s, ACCOUNT, { kind: 'names', names: ['b', 'a'] }, false), undefined, MAX)
     expect(a.kind === 'snapshot' && { seq: a.seq, items: a.items.map(String) }).toEqual({ seq: 5, items: ['{"name":"b"}', '{"name":"a"}'] })
   })
 
-  it('replays the kept changes of the named instances only', () => {
+  it('resumes a kept position, saying whether the change log must be read', () => {
     const s = source({ kept })
-    const a = planAnswer(s, 1, resolveTargets(s, ACCOUNT, { kind: 'names', names: ['a', 'c'] }, true), { epoch: 'e1', seq: 2 })
-    expect(a).toEqual({ kind: 'resumed', since: 2, changes: [change(3, 1), change(5, 3)] })
+    const t = resolveTargets(s, ACCOUNT, { kind: 'names', names: ['a', 'c'] }, true)
+    expect(planAnswer(s, 1, t, { epoch: 'e1', seq: 2 }, MAX)).toEqual({ kind: 'resumed', since: 2, deep: true, removed: [] })
+    expect(planAnswer(s, 1, t, { epoch: 'e1', seq: 4 }, MAX)).toEqual({ kind: 'resumed', since: 4, deep: false, removed: [] })
   })
 
-  it('replays every kept change to a "*" subscriber', () => {
+  it('catches a named subscription up with its own instances only, a "*" one with all', () => {
     const s = source({ kept })
-    expect(planAnswer(s, 1, resolveTargets(s, ACCOUNT, { kind: 'all' }, true), { epoch: 'e1', seq: 2 })).toEqual({ kind: 'resumed', since: 2, changes: kept })
+    const named = resolveTargets(s, ACCOUNT, { kind: 'names', names: ['a', 'c'] }, true)
+    const a = planAnswer(s, 1, named, { epoch: 'e1', seq: 2 }, MAX)
+    expect([1, 2, 3].map((id) => follows(named, a)!(id))).toEqual([true, false, true])
+    expect(follows(resolveTargets(s, ACCOUNT, { kind: 'all' }, true), a)).toBeNull()
   })
 
-  it('answers a position of another epoch, or one no longer kept, with a snapshot', () => {
+  it('answers a position of another epoch, one no longer kept, or one further back than the replay bound with a snapshot', () => {
     const s = source({ kept })
     const t = resolveTargets(s, ACCOUNT, { kind: 'all' }, true)
-    expect(planAnswer(s, 1, t, { epoch: 'e0', seq: 2 }).kind).toBe('snapshot')
-    expect(planAnswer(source({ kept: null }), 1, t, { epoch: 'e1', seq: 2 }).kind).toBe('snapshot')
+    expect(planAnswer(s, 1, t, { epoch: 'e0', seq: 2 }, MAX).kind).toBe('snapshot')
+    expect(planAnswer(source({ kept: null }), 1, t, { epoch: 'e1', seq: 2 }, MAX).kind).toBe('snapshot')
+    expect(planAnswer(s, 1, t, { epoch: 'e1', seq: 2 }, 2).kind).toBe('snapshot')
+    expect(planAnswer(s, 1, t, { epoch: 'e1', seq: 2 }, 3).kind).toBe('resumed')
   })
 
   it('replays the removal of a name deleted while the client was away', () => {
@@ -121,12 +135,14 @@ describe('planAnswer', () => {
     s.deleted.add(2)
     const t = resolveTargets(s, ACCOUNT, { kind: 'names', names: ['a', 'b'] }, true)
     expect(t.gone).toEqual(['b'])
-    expect(planAnswer(s, 1, t, { epoch: 'e1', seq: 2 })).toEqual({ kind: 'resumed', since: 2, changes: [change(3, 1), change(4, 2, 'removed', 'b')] })
+    const a = planAnswer(s, 1, t, { epoch: 'e1', seq: 2 }, MAX)
+    expect(a).toEqual({ kind: 'resumed', since: 2, deep: true, removed: [2] })
+    expect(follows(t, a)!(2)).toBe(true)
   })
 
   it('answers with a snapshot when a gone name\'s removal is not among the kept changes', () => {
     const s = source({ kept: [change(3, 1)] })
-    const a = planAnswer(s, 1, resolveTargets(s, ACCOUNT, { kind: 'names', names: ['a', 'never'] }, true), { epoch: 'e1', seq: 2 })
+    const a = planAnswer(s, 1, resolveTargets(s, ACCOUNT, { kind: 'names', names: ['a', 'never'] }, true), { epoch: 'e1', seq: 2 }, MAX)
     expect(a.kind === 'snapshot' && a.items.map(String)).toEqual(['{"name":"a"}'])
   })
 })

@@ -19,7 +19,9 @@ export interface StreamSource {
   reachableBy(p: TenantPrincipal): InstanceView[]
   lookup(accountId: number, ref: string): InstanceView | undefined
   resolveInstance(p: TenantPrincipal, ref: string): InstanceView
-  changesSince(accountId: number, afterSeq: number): Change[] | null
+  replayFrom(accountId: number, afterSeq: number, maxReplay: number): 'memory' | 'store' | null
+  changesAfter(accountId: number, afterSeq: number, limit: number): Change[] | null
+  removedAfter(accountId: number, afterSeq: number, names: readonly string[]): Map<string, number>
   itemJson(view: InstanceView, shape: 'ryze'): Buffer
 }
 
@@ -44,8 +46,12 @@ export interface Targets {
 }
 
 export type Answer =
-  /** `since` is still kept: the missed changes of the followed instances, in order. */
-  | { kind: 'resumed'; since: number; changes: Change[] }
+  /**
+   * Every change after `since` is still kept: the transport sends `resumed`, then catches the
+   * client up page by page (stream/catchup.ts) with the changes of the followed instances and of
+   * `removed` (gone names whose removal is among them). `deep`: the change log must be read.
+   */
+  | { kind: 'resumed'; since: number; deep: boolean; removed: number[] }
   /** A fresh start at `seq`; `items` are the followed instances' serialised list items. */
   | { kind: 'snapshot'; seq: number; items: Buffer[] }
 
@@ -86,37 +92,24 @@ export function resolveTargets(hub: StreamSource, p: TenantPrincipal, sel: Selec
 
 /**
  * The answer for `targets` given the client's last position: a replay when every change after it
- * is kept and every gone name's removal is among them, a snapshot otherwise. Never a partial replay.
+ * is kept (and no more than `maxReplay` of them) and every gone name's removal is among them, a
+ * snapshot otherwise. Never a partial replay.
  */
-export function planAnswer(hub: StreamSource, accountId: number, targets: Targets, since: Position | undefined): Answer {
-  let replay = since !== undefined && since.epoch === hub.epoch ? hub.changesSince(accountId, since.seq) : null
-  const wanted = new Set(targets.instances.map((t) => t.id))
-  if (replay !== null && targets.gone.length > 0) {
-    const removed = removalsOf(hub, replay, targets.gone)
-    if (removed === null) replay = null
-    else for (const id of removed) wanted.add(id)
-  }
+export function planAnswer(hub: StreamSource, accountId: number, targets: Targets, since: Position | undefined, maxReplay: number): Answer {
+  const replay = since !== undefined && since.epoch === hub.epoch ? hub.replayFrom(accountId, since.seq, maxReplay) : null
   if (replay !== null) {
-    return { kind: 'resumed', since: since!.seq, changes: targets.all ? replay : replay.filter((c) => wanted.has(c.instanceId)) }
+    const removed = hub.removedAfter(accountId, since!.seq, targets.gone)
+    if (removed.size === targets.gone.length) return { kind: 'resumed', since: since!.seq, deep: replay === 'store', removed: [...removed.values()] }
   }
   return { kind: 'snapshot', seq: hub.account(accountId)?.seq ?? 0, items: targets.instances.map((t) => hub.itemJson(t, 'ryze')) }
 }
 
-/**
- * The ids of the instances the removals in `replay` name for each of `names`, or null when one of
- * the names has no removal there (deleted before the position, or it never existed).
- */
-function removalsOf(hub: StreamSource, replay: Change[], names: string[]): number[] | null {
-  const pending = new Set(names)
-  const ids: number[] = []
-  for (const c of replay) {
-    if (pending.size === 0) break
-    // Only a change of an instance that no longer exists can be its removal.
-    if (c.kind !== 'removed' || !pending.has(c.instance) || hub.instance(c.instanceId) !== undefined) continue
-    pending.delete(c.instance)
-    ids.push(c.instanceId)
-  }
-  return pending.size === 0 ? ids : null
+/** Which changes a subscription's catch-up sends: all of the account's, or those of its instances. */
+export function follows(targets: Targets, answer: Answer): ((instanceId: number) => boolean) | null {
+  if (targets.all) return null
+  const ids = new Set(targets.instances.map((t) => t.id))
+  if (answer.kind === 'resumed') for (const id of answer.removed) ids.add(id)
+  return (id) => ids.has(id)
 }
 
 function pick(names: string[], find: (name: string) => InstanceView | undefined): { instances: InstanceView[]; unknown: string[] } {

@@ -194,6 +194,14 @@ export class SqliteStore implements HubStore {
       .map(changeFromRow)
   }
 
+  readRemovals(accountId: number, afterSeq: number, beforeSeq: number): { instanceId: number; instance: string }[] {
+    return this.db
+      .select({ instanceId: changeLog.instanceId, instance: changeLog.instance })
+      .from(changeLog)
+      .where(and(eq(changeLog.accountId, accountId), gt(changeLog.seq, afterSeq), lt(changeLog.seq, beforeSeq), eq(changeLog.kind, 'removed')))
+      .all()
+  }
+
   recentChanges(accountId: number, limit: number): ChangeRow[] {
     return this.db
       .select()

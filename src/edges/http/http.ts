@@ -204,7 +204,8 @@ export function sendError(ctx: Ctx, status: number, message: string, extra?: [st
 export function sendFailure(ctx: Ctx, err: unknown, log: Logger): void {
   if (err instanceof HubError) {
     const body = JSON.stringify({ success: false, error: { message: err.message } })
-    sendBytes(ctx, HTTP_STATUS[err.kind], body, undefined, err instanceof BodyTooLarge)
+    const extra: [string, string][] | undefined = err.retryAfterS === undefined ? undefined : [['Retry-After', String(err.retryAfterS)]]
+    sendBytes(ctx, HTTP_STATUS[err.kind], body, extra, err instanceof BodyTooLarge)
     return
   }
   log.error({ err, route: ctx.route, params: ctx.params }, 'request failed')

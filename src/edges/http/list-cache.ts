@@ -11,6 +11,7 @@ import { normaliseFilter } from '../../core/names.js'
 import type { ItemShape } from '../../hub/hub.js'
 import type { AccountView, InstanceView, Principal } from '../../hub/model.js'
 import { joinHeaders } from '../../protocol/headers.js'
+import type { AccountBudget } from '../../stream/budget.js'
 
 /** The part of the hub a list reads. */
 export interface ListSource {
@@ -40,9 +41,11 @@ const RYZE_OPEN = (n: number) =>
 export class ListCache {
   private readonly cache: LRUCache<string, ListBody>
 
+  /** `renders` charges each account for the bytes it makes the hub render (cache misses). */
   constructor(
     private readonly hub: ListSource,
     maxBytes: number,
+    private readonly renders: AccountBudget,
   ) {
     this.cache = new LRUCache({ maxSize: maxBytes, sizeCalculation: (e) => e.body.length + 128 })
   }
@@ -85,6 +88,8 @@ export class ListCache {
     const cacheKey = `${shape}\u0000${account.id}\u0000${key}`
     const hit = this.cache.get(cacheKey)
     if (hit !== undefined && hit.seq === account.seq) return hit
+    // Charged after the render (its size is known then); a spent budget refuses the next one.
+    if (!this.renders.allows(account.id)) throw new HubError('rateLimited', MSG.rateLimited, 1)
     const epoch = this.hub.epoch
     const items = select()
     const parts: Buffer[] = [shape === 'ryze' ? RYZE_OPEN(items.length) : WACHAT_OPEN(items.length)]
@@ -109,6 +114,7 @@ export class ListCache {
         ]),
       ],
     }
+    this.renders.charge(account.id, entry.body.length)
     this.cache.set(cacheKey, entry)
     return entry
   }

@@ -10,6 +10,7 @@ import type { Hub } from '../../hub/hub.js'
 import type { Clock } from '../../ports/clock.js'
 import type { Edge } from '../../ports/edge.js'
 import type { WhatsAppControl } from '../../ports/whatsapp.js'
+import { AccountBudget } from '../../stream/budget.js'
 import { Gate, type GateLimits } from './gate.js'
 import { ListCache } from './list-cache.js'
 import { loadUws } from './load.js'
@@ -25,6 +26,8 @@ export interface HttpConfig extends GateLimits {
   host: string
   port: number
   listCacheBytes: number
+  /** Bytes of list bodies each account may make the hub render per second (cache misses). */
+  accountRenderBytesPerSec: number
   /** How long `/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: number
 }
@@ -58,7 +61,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const { cfg } = deps
   const gate = new Gate(deps.hub, cfg, deps.clock)
   const router = new Router(app, gate, deps.log)
-  const lists = new ListCache(deps.hub, cfg.listCacheBytes)
+  const lists = new ListCache(deps.hub, cfg.listCacheBytes, new AccountBudget(cfg.accountRenderBytesPerSec, deps.clock))
   let listenSocket: us_listen_socket | null = null
   let port = 0
 

@@ -1,15 +1,22 @@
 /**
- * @module The WebSocket fan-out, a change-bus subscriber. Each change's frame is turned into bytes
- * once and published to uWS topics (account and instance), so uWS copies it to every subscriber
- * without re-serialising. A socket that cannot take its frames now is detached from its topics:
- * its frames wait in order in a backlog, and a `latest` subscriber's changes are folded per
- * instance behind it (folded frames are the only ones encoded again). `ordered` subscribers past
- * the bound are closed with 4008; `latest` ones are never closed for being slow.
+ * @module The WebSocket fan-out, a change-bus subscriber, and the pacing of every stream socket.
+ * Each change's frame is turned into bytes once and published to uWS topics (account and
+ * instance), so uWS copies it to every subscriber without re-serialising. A socket that is not live
+ * on its topics costs a bounded amount, whatever it missed:
+ * - answering a subscribe: its folded changes and the answer's head go first, then a large
+ *   snapshot as WebSocket fragments paced by backpressure, then a catch-up that pulls the changes
+ *   after the answer's position from the hub page by page as the socket drains (never a queue of
+ *   live frames: the ring holds them), until it reaches the head and takes its topics back in the
+ *   same turn;
+ * - folding (a `latest` subscriber past the buffer bound): at most one pending change per instance.
+ * `ordered` subscribers are judged by the slow-consumer rule (4008) only when live or catching up,
+ * never while their answer is sent; `latest` ones fold instead of waiting or closing.
  */
 import type { TemplatedApp } from 'uWebSockets.js'
-import type { BusSubscriber, ChangeRecord } from '../../ports/bus.js'
+import type { BusSubscriber, Change, ChangeRecord } from '../../ports/bus.js'
 import { CLOSE } from '../../protocol/close-codes.js'
-import { Folder } from '../../stream/fold.js'
+import { Folder, type Foldable } from '../../stream/fold.js'
+import type { StreamSource } from '../../stream/plan.js'
 import type { Frame, SocketRegistry, StreamSocket, Ws } from './sockets.js'
 import { topic } from './sockets.js'
 import { applyTopics, dropTopics } from './topics.js'
@@ -17,21 +24,56 @@ import { applyTopics, dropTopics } from './topics.js'
 export interface FanoutLimits {
   /** Outgoing bytes a socket may hold before it is closed (ordered) or folded (latest). */
   maxBufferBytes: number
-  /** Frames a detached socket may have waiting before it is closed (ordered) or folds the rest (latest). */
-  maxBacklogFrames: number
+  /** Bytes of one socket's answer not yet sent (a large snapshot); past it the socket is closed 4008. */
+  maxPendingBytes: number
+  /** Bytes of every socket's answers not yet sent; past it a new answer is refused with 4029. */
+  maxPendingTotalBytes: number
 }
+
+/** The answer a socket is being sent, then its catch-up. */
+export interface Sending {
+  /** Whole frames to send first, in order: folded changes, `resumed`, a small snapshot. */
+  head: Frame[]
+  /** A large snapshot's parts still to send as fragments (null: none, or all sent). */
+  parts: Buffer[] | null
+  /** Whether the first fragment went out (the message is open: nothing else may be sent but fragments). */
+  fragmenting: boolean
+  /** Bytes of `head` and `parts` not yet sent, counted against the pending bounds. */
+  pendingBytes: number
+  /** The last seq this socket has been sent (or that its answer covers); the catch-up starts after it. */
+  after: number
+  /** Up to this seq only the answer's own instances are caught up (`answerFollows`); after it, the socket's. */
+  split: number
+  answerFollows: ((instanceId: number) => boolean) | null
+}
+
+/** Changes pulled per hub read, and hub reads per socket per event-loop turn: bounded work per turn. */
+const PAGE = 256
+const PAGES_PER_TURN = 4
+/** Snapshot bytes per fragment. */
+const FRAGMENT_BYTES = 64 * 1024
+/** Control frames (pong, error, unsubscribed) that may wait for an open fragmented message. */
+const MAX_CONTROL = 64
 
 export class Fanout implements BusSubscriber {
   private sweepTimer: NodeJS.Timeout
   private sweepSoon = false
   /** Bytes published to each account since its sockets' buffers were last checked. */
   private readonly unchecked = new Map<number, number>()
-  /** Deliveries handed to uWS since start (topic publishes, not per subscriber). */
-  readonly stats = { published: 0, slowClosed: 0, folded: 0 }
+  /** Sockets whose pump yielded with work left and no backpressure to wait on. */
+  private readonly runnable = new Set<Ws>()
+  private pumpSoon = false
+  /** Bytes of every socket's answers not yet sent. */
+  private pendingTotal = 0
+  /** Deliveries handed to uWS since start (topic publishes, not per subscriber), and the slow paths. */
+  readonly stats = { published: 0, slowClosed: 0, folded: 0, caughtUp: 0 }
+  /** Called when a socket finished its answer and is live again (the next queued subscribe may go). */
+  onIdle: (ws: Ws) => void = () => {}
 
   constructor(
     private readonly app: TemplatedApp,
     private readonly registry: SocketRegistry,
+    private readonly hub: Pick<StreamSource, 'changesAfter' | 'account'>,
     private readonly limits: FanoutLimits,
   ) {
     this.sweepTimer = setInterval(() => this.sweep(), 50)
@@ -45,8 +87,14 @@ export class Fanout implements BusSubscriber {
     this.stats.published++
 
     const detached = this.registry.detached.get(r.accountId)
-    if (detached !== undefined) for (const ws of [...detached]) this.hold(ws, r)
-
+    if (detached !== undefined) {
+      for (const ws of detached) {
+        const d = ws.getUserData() as StreamSocket
+        // A socket answering or catching up pulls this change from the ring itself.
+        if (d.sending === null && d.folding !== null && this.followsLive(d, r)) d.folding.add(r)
+        else if (d.sending !== null && !d.sending.fragmenting) this.wake(ws)
+      }
+    }
     this.checkAfter(r.accountId, bytes.length)
   }
 
@@ -56,6 +104,55 @@ export class Fanout implements BusSubscriber {
         if (!ws.getUserData().closed) ws.end(CLOSE.tokenRevoked, 'token revoked')
       }
     }
+  }
+
+  /** Bytes of every socket's answers not yet sent (what the pending bounds count). */
+  get pendingBytes(): number {
+    return this.pendingTotal
+  }
+
+  /** Whether a subscribe's answer is still being sent to this socket (the next one must wait). */
+  busy(ws: Ws): boolean {
+    return (ws.getUserData() as StreamSocket).sending !== null
+  }
+
+  /**
+   * Starts sending a subscription's answer. `head` are whole frames (`resumed`, or a snapshot that
+   * fits the buffer); `parts` a snapshot to fragment; the catch-up then runs from `after`.
+   * Returns false (the socket was closed) when the answer is past a pending bound.
+   */
+  answer(ws: Ws, a: { head: Frame[]; parts: Buffer[] | null; after: number; split: number; answerFollows: ((id: number) => boolean) | null }): boolean {
+    const d = ws.getUserData() as StreamSocket
+    const pendingBytes = a.head.reduce((n, f) => n + f.length, 0) + (a.parts?.reduce((n, b) => n + b.length, 0) ?? 0)
+    if (pendingBytes > this.limits.maxPendingBytes) {
+      this.slowClose(ws, 'snapshot past the byte bound')
+      return false
+    }
+    if (this.pendingTotal + pendingBytes > this.limits.maxPendingTotalBytes) {
+      ws.end(CLOSE.rateLimited, 'hub busy: too many answers in flight, retry later')
+      return false
+    }
+    // Folded changes are older than the answer, so they go first.
+    const folded = d.folding?.drain() ?? []
+    d.folding = null
+    dropTopics(ws)
+    this.registry.detach(ws)
+    d.sending = { head: [...folded, ...a.head], parts: a.parts, fragmenting: false, pendingBytes, after: a.after, split: a.split, answerFollows: a.answerFollows }
+    this.pendingTotal += pendingBytes
+    this.pump(ws)
+    return true
+  }
+
+  /** A frame that must not interleave with an open fragmented message (pong, error, unsubscribed). */
+  control(ws: Ws, frame: string): void {
+    const d = ws.getUserData() as StreamSocket
+    if (d.closed) return
+    if (d.sending?.fragmenting !== true) {
+      ws.send(frame)
+      return
+    }
+    if (d.control.length >= MAX_CONTROL) return this.slowClose(ws)
+    d.control.push(frame)
   }
 
   /** Checks every stream socket's buffer; also runs from `drain`. */
@@ -90,11 +187,7 @@ export class Fanout implements BusSubscriber {
   check(ws: Ws): void {
     const d = ws.getUserData() as StreamSocket
     if (d.closed) return
-    if (d.backlog !== null) {
-      this.drainBacklog(ws, d)
-      // Still draining, or just rejoined its topics: the next check judges the new buffer.
-      if (d.backlog !== null || d.folding === null) return
-    }
+    if (d.sending !== null) return this.pump(ws)
     const buffered = ws.getBufferedAmount()
     if (d.folding !== null) {
       if (buffered <= this.limits.maxBufferBytes / 2) this.flushFolded(ws, d)
@@ -102,83 +195,138 @@ export class Fanout implements BusSubscriber {
     }
     if (buffered <= this.limits.maxBufferBytes) return
     if (d.mode === 'ordered') return this.slowClose(ws)
-    this.stats.folded++
-    dropTopics(ws)
-    d.folding = new Folder()
-    this.registry.detach(ws)
-  }
-
-  /**
-   * Sends a subscription's answer (a snapshot, or `resumed` and the replay) behind everything the
-   * socket still has waiting, so its seq never goes backwards. What does not fit the buffer waits
-   * in the backlog, with live changes queued behind it, and goes out as the socket drains.
-   */
-  answer(ws: Ws, frames: Frame[]): void {
-    const d = ws.getUserData() as StreamSocket
-    if (d.backlog === null && d.folding === null) {
-      let sent = 0
-      ws.cork(() => {
-        while (sent < frames.length && ws.getBufferedAmount() < this.limits.maxBufferBytes) ws.send(frames[sent++]!)
-      })
-      if (sent === frames.length) return
-      dropTopics(ws)
-      d.backlog = frames.slice(sent)
-      this.registry.detach(ws)
-      return
-    }
-    const backlog = (d.backlog ??= [])
-    // Folded changes are older than the answer, so they go first; the socket stops folding.
-    if (d.folding !== null) for (const f of d.folding.drain()) backlog.push(f)
-    d.folding = null
-    for (const f of frames) backlog.push(f)
-    // Answers cannot be folded: a socket that keeps subscribing without reading is slow in any mode.
-    if (backlog.length > this.limits.maxBacklogFrames) return this.slowClose(ws)
-    this.drainBacklog(ws, d)
-  }
-
-  private drainBacklog(ws: Ws, d: StreamSocket): void {
-    const backlog = d.backlog!
-    let sent = 0
-    ws.cork(() => {
-      while (sent < backlog.length && ws.getBufferedAmount() < this.limits.maxBufferBytes) ws.send(backlog[sent++]!)
-    })
-    backlog.splice(0, sent)
-    if (backlog.length > 0) return
-    d.backlog = null
-    if (d.folding === null) this.rejoin(ws)
+    this.startFolding(ws, d)
   }
 
   close(): void {
     clearInterval(this.sweepTimer)
   }
 
-  private slowClose(ws: Ws): void {
-    this.stats.slowClosed++
-    ws.end(CLOSE.slowConsumer, 'slow consumer')
-  }
-
-  private rejoin(ws: Ws): void {
-    this.registry.attach(ws)
-    applyTopics(ws)
-  }
-
-  private hold(ws: Ws, r: ChangeRecord): void {
+  /** Forgets what a closed socket held against the pending bounds. */
+  closed(ws: Ws): void {
     const d = ws.getUserData() as StreamSocket
-    if (d.closed) return
-    if (!d.all && !d.ids.has(r.instanceId)) return
-    if (r.kind === 'added' && !d.all) return
-    if (d.folding === null) {
-      if (d.backlog === null) return
-      if (d.backlog.length < this.limits.maxBacklogFrames) {
-        d.backlog.push(r.frame)
-        return
+    if (d.sending !== null) this.pendingTotal -= d.sending.pendingBytes
+    d.sending = null
+    this.runnable.delete(ws)
+  }
+
+  /**
+   * Sends what the socket's answer still has, as far as its buffer allows and at most a bounded
+   * amount of work this turn: head frames, fragments, then catch-up pages. Backpressure waits for
+   * `drain`; work left without backpressure continues next turn.
+   */
+  private pump(ws: Ws): void {
+    const d = ws.getUserData() as StreamSocket
+    const s = d.sending
+    if (d.closed || s === null) return
+    const bound = this.limits.maxBufferBytes
+    let pages = 0
+    ws.cork(() => {
+      while (s.head.length > 0 && ws.getBufferedAmount() < bound) {
+        const f = s.head.shift()!
+        this.sent(s, f.length)
+        ws.send(f)
       }
-      // A socket that cannot catch up is as slow as one that stopped reading; `latest` folds instead.
-      if (d.mode === 'ordered') return this.slowClose(ws)
-      this.stats.folded++
-      d.folding = new Folder()
+      while (s.head.length === 0 && s.parts !== null && ws.getBufferedAmount() < bound) this.fragment(ws, d, s)
+    })
+    if (s.head.length > 0 || s.parts !== null) return
+    while (ws.getBufferedAmount() < bound || d.mode === 'latest') {
+      if (pages++ === PAGES_PER_TURN) return this.wake(ws)
+      const page = this.hub.changesAfter(d.principal.accountId, s.after, PAGE)
+      if (page === null) return this.slowClose(ws, 'fell behind the kept changes')
+      if (page.length === 0) return this.caughtUp(ws, d)
+      let i = 0
+      if (d.folding === null) {
+        ws.cork(() => {
+          for (; i < page.length && ws.getBufferedAmount() < bound; i++) {
+            const c = page[i]!
+            if (this.followsCatchup(d, s, c)) ws.send(c.frame)
+            s.after = c.seq
+          }
+        })
+      }
+      if (i === page.length || d.mode === 'ordered') continue
+      // `latest`: what it cannot take now is folded (and so is all that follows, to keep the
+      // order), so it never falls behind the ring.
+      d.folding ??= new Folder()
+      for (; i < page.length; i++) {
+        const c = page[i]!
+        if (this.followsCatchup(d, s, c)) d.folding.add(foldable(c))
+        s.after = c.seq
+      }
     }
-    d.folding.add(r)
+  }
+
+  /** Sends the next fragment of a large snapshot; the message closes with its last part. */
+  private fragment(ws: Ws, d: StreamSocket, s: Sending): void {
+    const parts = s.parts!
+    let size = 0
+    let n = 0
+    while (n < parts.length && (n === 0 || size + parts[n]!.length <= FRAGMENT_BYTES)) size += parts[n++]!.length
+    const chunk = Buffer.concat(parts.splice(0, n), size)
+    this.sent(s, size)
+    const last = parts.length === 0
+    if (!s.fragmenting && last) ws.send(chunk)
+    else if (!s.fragmenting) ws.sendFirstFragment(chunk)
+    else if (last) ws.sendLastFragment(chunk)
+    else ws.sendFragment(chunk)
+    s.fragmenting = !last
+    if (!last) return
+    s.parts = null
+    for (const f of d.control.splice(0)) ws.send(f)
+  }
+
+  private sent(s: Sending, bytes: number): void {
+    s.pendingBytes -= bytes
+    this.pendingTotal -= bytes
+  }
+
+  /** Caught up with the head: live on its topics again in this same turn, so nothing is missed. */
+  private caughtUp(ws: Ws, d: StreamSocket): void {
+    this.stats.caughtUp++
+    this.pendingTotal -= d.sending!.pendingBytes
+    d.sending = null
+    this.runnable.delete(ws)
+    if (d.folding !== null) {
+      // A `latest` socket that folded its catch-up keeps folding live changes until it drains.
+      this.stats.folded++
+      if (ws.getBufferedAmount() <= this.limits.maxBufferBytes / 2) this.flushFolded(ws, d)
+    } else {
+      this.rejoin(ws)
+    }
+    if (!d.closed) this.onIdle(ws)
+  }
+
+  private wake(ws: Ws): void {
+    this.runnable.add(ws)
+    if (this.pumpSoon) return
+    this.pumpSoon = true
+    setImmediate(() => {
+      this.pumpSoon = false
+      const due = [...this.runnable]
+      this.runnable.clear()
+      for (const w of due) this.pump(w)
+    })
+  }
+
+  /** Whether a live change reaches a socket's subscription. */
+  private followsLive(d: StreamSocket, r: ChangeRecord): boolean {
+    if (d.all) return true
+    return r.kind !== 'added' && d.ids.has(r.instanceId)
+  }
+
+  /** Whether a caught-up change reaches the socket: its answer's instances up to the split, then its own. */
+  private followsCatchup(d: StreamSocket, s: Sending, c: Change): boolean {
+    if (c.seq <= s.split && s.answerFollows !== null) return s.answerFollows(c.instanceId)
+    if (d.all) return true
+    return d.ids.has(c.instanceId) || (s.answerFollows?.(c.instanceId) ?? false)
+  }
+
+  private startFolding(ws: Ws, d: StreamSocket): void {
+    this.stats.folded++
+    dropTopics(ws)
+    d.folding = new Folder()
+    this.registry.detach(ws)
   }
 
   private flushFolded(ws: Ws, d: StreamSocket): void {
@@ -188,5 +336,28 @@ export class Fanout implements BusSubscriber {
       for (const f of frames) ws.send(f)
     })
     this.rejoin(ws)
+  }
+
+  private slowClose(ws: Ws, reason = 'slow consumer'): void {
+    this.stats.slowClosed++
+    ws.end(CLOSE.slowConsumer, reason)
+  }
+
+  private rejoin(ws: Ws): void {
+    this.registry.attach(ws)
+    applyTopics(ws)
+  }
+}
+
+/** A kept change as the folder needs it: the ring keeps frames, so its fields come from the frame (a slow path only). */
+function foldable(c: Change): Foldable {
+  const f = JSON.parse(c.frame) as { epoch: string; version?: number; at?: string; changes?: Record<string, unknown>; instance: unknown }
+  return {
+    ...c,
+    epoch: f.epoch,
+    version: f.version ?? 0,
+    time: f.at ?? '',
+    changes: f.changes ?? null,
+    item: c.kind === 'added' ? (f.instance as Foldable['item']) : null,
   }
 }

@@ -4,8 +4,10 @@
  */
 import type { Logger } from 'pino'
 import type { ChangeBus } from '../../ports/bus.js'
+import type { Clock } from '../../ports/clock.js'
 import type { Edge } from '../../ports/edge.js'
 import { CLOSE } from '../../protocol/close-codes.js'
+import { AccountBudget } from '../../stream/budget.js'
 import type { StreamSource } from '../../stream/plan.js'
 import type { HttpServer } from '../http/server.js'
 import { Fanout } from './fanout.js'
@@ -21,16 +23,23 @@ export interface StreamEdge extends Edge {
 }
 
 export interface StreamLimits extends WsLimits {
-  /** Also the most frames a socket detached for backpressure may have waiting. */
-  changeLogMax: number
+  wsMaxPendingBytes: number
+  wsMaxPendingTotalBytes: number
+  accountSnapshotBytesPerSec: number
+  accountDeepResumesPerSec: number
 }
 
-export function streamEdge(server: HttpServer, hub: StreamSource, bus: ChangeBus, limits: StreamLimits, log: Logger): StreamEdge {
+export function streamEdge(server: HttpServer, hub: StreamSource, bus: ChangeBus, limits: StreamLimits, clock: Clock, log: Logger): StreamEdge {
   const registry = new SocketRegistry()
-  const fanout = new Fanout(server.app, registry, { maxBufferBytes: limits.wsMaxBufferBytes, maxBacklogFrames: limits.changeLogMax })
+  const fanout = new Fanout(server.app, registry, hub, {
+    maxBufferBytes: limits.wsMaxBufferBytes,
+    maxPendingBytes: limits.wsMaxPendingBytes,
+    maxPendingTotalBytes: limits.wsMaxPendingTotalBytes,
+  })
+  const budgets = { snapshots: new AccountBudget(limits.accountSnapshotBytesPerSec, clock), deepResumes: new AccountBudget(limits.accountDeepResumesPerSec, clock) }
   const ryze = new RyzeSockets(server.app)
-  const sse = new SseStreams(hub, limits.wsMaxBufferBytes, log)
-  mountWs(server.app, { hub, gate: server.gate, registry, fanout, log, limits })
+  const sse = new SseStreams(hub, limits, budgets, log)
+  mountWs(server.app, { hub, gate: server.gate, registry, fanout, log, limits, budgets })
   ryze.mount({ hub, gate: server.gate, registry, log, limits })
   sse.mount(server.router)
   const unsubscribe = [bus.subscribe(fanout), bus.subscribe(ryze), bus.subscribe(sse)]

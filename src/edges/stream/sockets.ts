@@ -5,7 +5,9 @@
  */
 import type { WebSocket } from 'uWebSockets.js'
 import type { TenantPrincipal } from '../../hub/model.js'
+import type { SubscribeFrame } from '../../protocol/frames.js'
 import type { Folder } from '../../stream/fold.js'
+import type { Sending } from './fanout.js'
 
 /** A frame as uWS sends it: change frames are strings, snapshots are assembled Buffers. */
 export type Frame = string | Buffer
@@ -18,16 +20,17 @@ export interface StreamSocket {
   /** Instance ids subscribed by name (empty when `all`). */
   ids: Set<number>
   mode: 'ordered' | 'latest'
-  /**
-   * Non-null while the socket is detached from its topics with frames waiting, in order: a resume
-   * or a subscription answer that did not fit its buffer, and the live changes queued behind it.
-   */
-  backlog: Frame[] | null
+  /** Non-null while a subscribe's answer and its catch-up are sent (the socket is off its topics). */
+  sending: Sending | null
   /**
    * Non-null while a detached `latest` subscriber has changes folded per instance; they go out
-   * after `backlog`, sorted by seq. A socket with neither is live on its topics.
+   * sorted by seq when it drains. A socket with neither is live on its topics.
    */
   folding: Folder | null
+  /** Subscribes that arrived while an answer was being sent, answered in turn (bounded). */
+  requests: SubscribeFrame[]
+  /** Control frames waiting for an open fragmented snapshot to end. */
+  control: string[]
   closed: boolean
   windowStart: number
   frames: number
@@ -95,11 +98,10 @@ export class SocketRegistry {
     set.add(ws)
   }
 
-  /** Forgets folding and backlog; the caller re-applies the topics of a live socket. */
+  /** Forgets folding; the caller re-applies the topics of a live socket. */
   attach(ws: Ws): void {
     const d = ws.getUserData() as StreamSocket
     d.folding = null
-    d.backlog = null
     const set = this.detached.get(d.principal.accountId)
     set?.delete(ws)
     if (set?.size === 0) this.detached.delete(d.principal.accountId)

@@ -2,16 +2,28 @@
  * @module Server-Sent Events: `GET /api/instance/stream` for clients that cannot speak WebSocket,
  * a change-bus subscriber. The same frames as the WebSocket, one event each (`id: <epoch>:<seq>`),
  * planned by stream/plan.ts like a WebSocket subscribe: `?instanceName=` follows the list's filter
- * rules and `Last-Event-ID` resumes exactly as `since` does. A client whose unsent bytes pass the
- * bound is disconnected (it resumes).
+ * rules and `Last-Event-ID` resumes exactly as `since` does. The answer is paced like the
+ * WebSocket's: the snapshot written as the connection drains, then a catch-up pulled page by page
+ * from the hub, then live events. A client whose unsent bytes pass the bound is disconnected (it
+ * resumes).
  */
 import type { Logger } from 'pino'
+import { HubError, MSG } from '../../core/errors.js'
 import type { TenantPrincipal } from '../../hub/model.js'
 import type { BusSubscriber, ChangeRecord } from '../../ports/bus.js'
-import { resumedFrame, snapshotFrame } from '../../protocol/frames.js'
-import { planAnswer, resolveTargets, type Position, type StreamSource } from '../../stream/plan.js'
+import { resumedFrame, snapshotParts } from '../../protocol/frames.js'
+import { follows, planAnswer, resolveTargets, type Position, type StreamSource } from '../../stream/plan.js'
 import { sendFailure, type Ctx } from '../http/http.js'
 import type { Router } from '../http/route.js'
+import { spend, type StreamBudgets } from './ws-route.js'
+
+interface Catchup {
+  /** Text still to write before the catch-up: the answer's first events. */
+  chunks: (string | Buffer)[]
+  after: number
+  split: number
+  answerFollows: ((instanceId: number) => boolean) | null
+}
 
 interface SseClient {
   ctx: Ctx
@@ -19,25 +31,32 @@ interface SseClient {
   accountId: number
   /** null = every instance of the account, including later ones. */
   ids: Set<number> | null
+  /** Non-null until the answer and its catch-up are written; live events start after it. */
+  catchup: Catchup | null
   /** Bytes handed to uWS that it could not write yet. */
   backlog: number
 }
 
 const HEARTBEAT_MS = 20_000
+const PAGE = 256
+const PAGES_PER_TURN = 4
 
 const event = (epoch: string, seq: number, kind: string, data: string) => `id: ${epoch}:${seq}\nevent: ${kind}\ndata: ${data}\n\n`
 
 export class SseStreams implements BusSubscriber {
   private readonly byAccount = new Map<number, Set<SseClient>>()
   private readonly heartbeat: NodeJS.Timeout
+  private readonly runnable = new Set<SseClient>()
+  private pumpSoon = false
 
   constructor(
     private readonly hub: StreamSource,
-    private readonly maxBufferBytes: number,
+    private readonly limits: { wsMaxBufferBytes: number; streamMaxReplay: number },
+    private readonly budgets: StreamBudgets,
     private readonly log: Logger,
   ) {
     this.heartbeat = setInterval(() => {
-      for (const set of this.byAccount.values()) for (const c of set) this.write(c, ': ping\n\n')
+      for (const set of this.byAccount.values()) for (const c of set) if (c.catchup === null) this.write(c, ': ping\n\n')
     }, HEARTBEAT_MS)
     this.heartbeat.unref()
   }
@@ -49,9 +68,10 @@ export class SseStreams implements BusSubscriber {
   onChange(r: ChangeRecord): void {
     const set = this.byAccount.get(r.accountId)
     if (set === undefined) return
-    const text = event(r.epoch, r.seq, r.kind, r.frame)
+    let text: string | null = null
     for (const c of set) {
-      if (c.ids === null || (c.ids.has(r.instanceId) && r.kind !== 'added')) this.write(c, text)
+      if (c.catchup !== null) this.wake(c)
+      else if (c.ids === null || (c.ids.has(r.instanceId) && r.kind !== 'added')) this.write(c, (text ??= event(r.epoch, r.seq, r.kind, r.frame)))
     }
   }
 
@@ -76,55 +96,108 @@ export class SseStreams implements BusSubscriber {
     const raw = ctx.query.get('instanceName')
     const since = parseLastEventId(ctx.lastEventId)
     const targets = resolveTargets(hub, p, raw === null ? { kind: 'all' } : { kind: 'filter', raw }, since !== null)
-    const answer = planAnswer(hub, p.accountId, targets, since ?? undefined)
-    const client: SseClient = {
-      ctx,
-      tokenHash: p.tokenHash,
-      accountId: p.accountId,
-      ids: targets.all ? null : new Set(targets.instances.map((t) => t.id)),
-      backlog: 0,
+    const answer = planAnswer(hub, p.accountId, targets, since ?? undefined, this.limits.streamMaxReplay)
+    if (!spend(this.budgets, p.accountId, answer)) {
+      throw new HubError('rateLimited', MSG.rateLimited, 1)
     }
+    const epoch = hub.epoch
+    const catchup: Catchup =
+      answer.kind === 'resumed'
+        ? {
+            chunks: [event(epoch, answer.since, 'resumed', resumedFrame(undefined, epoch, answer.since))],
+            after: answer.since,
+            split: hub.account(p.accountId)?.seq ?? answer.since,
+            answerFollows: follows(targets, answer),
+          }
+        : {
+            chunks: grouped([Buffer.from(`id: ${epoch}:${answer.seq}\nevent: snapshot\ndata: `), ...snapshotParts(undefined, epoch, answer.seq, answer.items), Buffer.from('\n\n')]),
+            after: answer.seq,
+            split: answer.seq,
+            answerFollows: null,
+          }
+    const client: SseClient = { ctx, tokenHash: p.tokenHash, accountId: p.accountId, ids: targets.all ? null : new Set(targets.instances.map((t) => t.id)), catchup, backlog: 0 }
     ctx.res.onAborted(() => {
       ctx.done = true
-      this.byAccount.get(p.accountId)?.delete(client)
+      this.forget(client)
     })
-    const epoch = hub.epoch
-    let first: string
-    if (answer.kind === 'resumed') {
-      first = event(epoch, answer.since, 'resumed', resumedFrame(undefined, epoch, answer.since))
-      for (const c of answer.changes) first += event(epoch, c.seq, c.kind, c.frame)
-    } else {
-      first = event(epoch, answer.seq, 'snapshot', snapshotFrame(undefined, epoch, answer.seq, answer.items).toString())
-    }
+    ctx.res.onWritable(() => {
+      client.backlog = 0
+      this.pump(client)
+      return true
+    })
     ctx.res.cork(() => {
       ctx.res.writeStatus('200 OK')
       for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
       ctx.res.writeHeader('Content-Type', 'text/event-stream').writeHeader('Cache-Control', 'no-cache').writeHeader('X-Accel-Buffering', 'no')
-      ctx.res.write(`retry: 2000\n\n${first}`)
+      ctx.res.write('retry: 2000\n\n')
     })
     let set = this.byAccount.get(p.accountId)
     if (set === undefined) this.byAccount.set(p.accountId, (set = new Set()))
     set.add(client)
+    this.pump(client)
   }
 
-  private write(c: SseClient, text: string): void {
-    if (c.ctx.done) return
+  /** Writes the answer, then the catch-up pages, until the connection pushes back or the client is live. */
+  private pump(c: SseClient): void {
+    const k = c.catchup
+    if (c.ctx.done || k === null) return
+    while (k.chunks.length > 0) if (!this.write(c, k.chunks.shift()!)) return
+    for (let pages = 0; ; pages++) {
+      if (pages === PAGES_PER_TURN) return this.wake(c)
+      const page = this.hub.changesAfter(c.accountId, k.after, PAGE)
+      // Fell behind what is kept: it resumes, and gets a snapshot.
+      if (page === null) return this.end(c)
+      if (page.length === 0) {
+        c.catchup = null
+        return
+      }
+      let text = ''
+      for (const ch of page) {
+        const mine = ch.seq <= k.split && k.answerFollows !== null ? k.answerFollows(ch.instanceId) : c.ids === null || c.ids.has(ch.instanceId) || (k.answerFollows?.(ch.instanceId) ?? false)
+        if (mine) text += event(this.hub.epoch, ch.seq, ch.kind, ch.frame)
+      }
+      k.after = page[page.length - 1]!.seq
+      if (text !== '' && !this.write(c, text)) return
+    }
+  }
+
+  private wake(c: SseClient): void {
+    this.runnable.add(c)
+    if (this.pumpSoon) return
+    this.pumpSoon = true
+    setImmediate(() => {
+      this.pumpSoon = false
+      const due = [...this.runnable]
+      this.runnable.clear()
+      for (const x of due) this.pump(x)
+    })
+  }
+
+  /** False when uWS had to keep some of it (the connection pushes back): the caller stops until writable. */
+  private write(c: SseClient, text: string | Buffer): boolean {
+    if (c.ctx.done) return false
     try {
       let ok = true
       c.ctx.res.cork(() => {
         ok = c.ctx.res.write(text)
       })
-      // uWS keeps what it could not send; without onWritable accounting, count it as backlog.
-      c.backlog = ok ? 0 : c.backlog + Buffer.byteLength(text)
-      if (c.backlog > this.maxBufferBytes) this.end(c)
+      c.backlog = ok ? 0 : c.backlog + (typeof text === 'string' ? Buffer.byteLength(text) : text.length)
+      if (c.backlog > this.limits.wsMaxBufferBytes && c.catchup === null) this.end(c)
+      return ok
     } catch (err) {
       this.log.debug({ err }, 'sse write failed')
       this.end(c)
+      return false
     }
   }
 
-  private end(c: SseClient): void {
+  private forget(c: SseClient): void {
     this.byAccount.get(c.accountId)?.delete(c)
+    this.runnable.delete(c)
+  }
+
+  private end(c: SseClient): void {
+    this.forget(c)
     if (c.ctx.done) return
     c.ctx.done = true
     try {
@@ -133,6 +206,24 @@ export class SseStreams implements BusSubscriber {
       sendFailure(c.ctx, err, this.log)
     }
   }
+}
+
+/** Parts joined into writes of about 64 KiB: one write per item would cost a syscall each. */
+function grouped(parts: Buffer[]): Buffer[] {
+  const out: Buffer[] = []
+  let run: Buffer[] = []
+  let size = 0
+  for (const p of parts) {
+    run.push(p)
+    size += p.length
+    if (size >= 64 * 1024) {
+      out.push(Buffer.concat(run, size))
+      run = []
+      size = 0
+    }
+  }
+  if (run.length > 0) out.push(Buffer.concat(run, size))
+  return out
 }
 
 function parseLastEventId(raw: string): Position | null {

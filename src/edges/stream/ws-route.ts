@@ -8,8 +8,9 @@ import uWS from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../../core/errors.js'
 import { CLOSE } from '../../protocol/close-codes.js'
-import { decodeClientFrame, errorFrame, pongFrame, resumedFrame, snapshotFrame, type SubscribeFrame, type UnsubscribeFrame } from '../../protocol/frames.js'
-import { planAnswer, resolveTargets, type StreamSource } from '../../stream/plan.js'
+import { decodeClientFrame, errorFrame, pongFrame, resumedFrame, snapshotParts, type SubscribeFrame, type UnsubscribeFrame } from '../../protocol/frames.js'
+import type { AccountBudget } from '../../stream/budget.js'
+import { follows, planAnswer, resolveTargets, type Answer, type StreamSource } from '../../stream/plan.js'
 import type { Gate } from '../http/gate.js'
 import { readCtx, routeShape, sendError, sendFailure, type Ctx, type RouteShape } from '../http/http.js'
 import type { TenantPrincipal } from '../../hub/model.js'
@@ -25,7 +26,25 @@ export interface WsLimits {
   wsMaxBufferBytes: number
   wsMaxSubscriptions: number
   wsMaxFramesPerSec: number
+  streamMaxReplay: number
 }
+
+/** Per-account budgets a subscribe's answer spends. */
+export interface StreamBudgets {
+  /** Bytes of snapshots. */
+  snapshots: AccountBudget
+  /** Replays that read the change log (older than the ring). */
+  deepResumes: AccountBudget
+}
+
+/** Charges an answer to its account; false when the account's budget for this second is spent. */
+export function spend(budgets: StreamBudgets, accountId: number, answer: Answer): boolean {
+  if (answer.kind === 'snapshot') return budgets.snapshots.take(accountId, answer.items.reduce((n, b) => n + b.length, 64))
+  return !answer.deep || budgets.deepResumes.take(accountId)
+}
+
+/** Subscribes that may wait while an answer is sent; past it they are refused with an error frame. */
+export const MAX_QUEUED_SUBSCRIBES = 8
 
 /** What both WebSocket routes share: the socket behaviour and an authenticating upgrade. */
 export function socketBehavior(limits: WsLimits) {
@@ -71,9 +90,10 @@ export function upgradeWith(gate: Gate, log: Logger, shape: RouteShape, accept: 
 
 export function mountWs(
   app: uWS.TemplatedApp,
-  deps: { hub: StreamSource; gate: Gate; registry: SocketRegistry; fanout: Fanout; log: Logger; limits: WsLimits },
+  deps: { hub: StreamSource; gate: Gate; registry: SocketRegistry; fanout: Fanout; log: Logger; limits: WsLimits; budgets: StreamBudgets },
 ): void {
-  const { hub, gate, registry, fanout, log, limits } = deps
+  const { hub, gate, registry, fanout, log, limits, budgets } = deps
+  fanout.onIdle = (ws) => next(ws)
 
   app.ws<SocketData>('/ws', {
     ...socketBehavior(limits),
@@ -83,8 +103,10 @@ export function mountWs(
       all: false,
       ids: new Set(),
       mode: 'ordered',
+      sending: null,
       folding: null,
-      backlog: null,
+      requests: [],
+      control: [],
       closed: false,
       windowStart: 0,
       frames: 0,
@@ -99,11 +121,14 @@ export function mountWs(
         onMessage(ws, Buffer.from(message).toString('utf8'))
       } catch (err) {
         log.error({ err }, 'stream frame handler failed')
-        if (!ws.getUserData().closed) ws.send(errorFrame(undefined, MSG.internal))
+        fanout.control(ws, errorFrame(undefined, MSG.internal))
       }
     },
     drain: (ws) => fanout.check(ws),
-    close: (ws) => registry.remove(ws),
+    close: (ws) => {
+      fanout.closed(ws)
+      registry.remove(ws)
+    },
   })
 
   function onMessage(ws: Ws, text: string): void {
@@ -119,21 +144,39 @@ export function mountWs(
     }
     const decoded = decodeClientFrame(text)
     if (!decoded.ok) {
-      ws.send(errorFrame(decoded.id, decoded.message))
+      fanout.control(ws, errorFrame(decoded.id, decoded.message))
       return
     }
     const f = decoded.frame
     try {
-      if (f.type === 'ping') ws.send(pongFrame(f.id))
-      else if (f.type === 'subscribe') subscribe(ws, d, f)
-      else unsubscribe(ws, d, f)
+      if (f.type === 'ping') fanout.control(ws, pongFrame(f.id))
+      else if (f.type === 'unsubscribe') unsubscribe(ws, d, f)
+      else if (!fanout.busy(ws)) subscribe(ws, d, f)
+      // One answer at a time: the next is planned when this one is sent, never queued as bytes.
+      else if (d.requests.length < MAX_QUEUED_SUBSCRIBES) d.requests.push(f)
+      else throw new HubError('invalid', `Too many subscribes waiting for their answers (limit ${MAX_QUEUED_SUBSCRIBES}); wait for the answers first`)
     } catch (err) {
       if (!(err instanceof HubError)) throw err
-      ws.send(errorFrame(f.id, err.message))
+      fanout.control(ws, errorFrame(f.id, err.message))
+    }
+  }
+
+  /** Answers the subscribes that waited for the previous answer, in order. */
+  function next(ws: Ws): void {
+    const d = ws.getUserData() as StreamSocket
+    while (!d.closed && !fanout.busy(ws) && d.requests.length > 0) {
+      const f = d.requests.shift()!
+      try {
+        subscribe(ws, d, f)
+      } catch (err) {
+        if (!(err instanceof HubError)) throw err
+        fanout.control(ws, errorFrame(f.id, err.message))
+      }
     }
   }
 
   function subscribe(ws: Ws, d: StreamSocket, f: SubscribeFrame): void {
+    const accountId = d.principal.accountId
     const targets = resolveTargets(hub, d.principal, f.instances === '*' ? { kind: 'all' } : { kind: 'names', names: f.instances }, f.since !== undefined)
     if (!targets.all && !d.all) {
       const next = new Set([...d.ids, ...targets.instances.map((t) => t.id)])
@@ -141,21 +184,28 @@ export function mountWs(
         throw new HubError('invalid', `Too many subscriptions (limit ${limits.wsMaxSubscriptions} instances per socket)`)
       }
     }
+    const answer = planAnswer(hub, accountId, targets, f.since, limits.streamMaxReplay)
+    if (!spend(budgets, accountId, answer)) {
+      ws.end(CLOSE.rateLimited, answer.kind === 'snapshot' ? 'too many snapshots for this account: retry later' : 'too many deep resumes for this account: retry later')
+      return
+    }
     if (f.mode !== undefined) d.mode = f.mode
-    const answer = planAnswer(hub, d.principal.accountId, targets, f.since)
     if (targets.all) {
       d.all = true
       d.ids.clear()
     } else if (!d.all) {
       for (const t of targets.instances) d.ids.add(t.id)
     }
-    const frames: Frame[] =
-      answer.kind === 'resumed'
-        ? [resumedFrame(f.id, hub.epoch, answer.since), ...answer.changes.map((c) => c.frame)]
-        : [snapshotFrame(f.id, hub.epoch, answer.seq, answer.items)]
-    fanout.answer(ws, frames)
-    // A detached socket takes its topics back when it drains.
-    if (!d.closed && d.folding === null && d.backlog === null) applyTopics(ws)
+    if (answer.kind === 'resumed') {
+      const head = hub.account(accountId)?.seq ?? answer.since
+      fanout.answer(ws, { head: [resumedFrame(f.id, hub.epoch, answer.since)], parts: null, after: answer.since, split: head, answerFollows: follows(targets, answer) })
+      return
+    }
+    const parts = snapshotParts(f.id, hub.epoch, answer.seq, answer.items)
+    const size = parts.reduce((n, p) => n + p.length, 0)
+    // A snapshot that fits the buffer goes as one frame; a larger one as fragments paced by backpressure.
+    const whole = size <= limits.wsMaxBufferBytes
+    fanout.answer(ws, { head: whole ? [Buffer.concat(parts, size)] : [], parts: whole ? null : parts, after: answer.seq, split: answer.seq, answerFollows: null })
   }
 
   function unsubscribe(ws: Ws, d: StreamSocket, f: UnsubscribeFrame): void {
@@ -166,8 +216,8 @@ export function mountWs(
       if (d.all) throw new HubError('invalid', 'Cannot unsubscribe single instances from a "*" subscription; unsubscribe "*" instead')
       for (const t of resolveTargets(hub, d.principal, { kind: 'names', names: f.instances }, false).instances) d.ids.delete(t.id)
     }
-    if (d.folding === null && d.backlog === null) applyTopics(ws)
+    if (d.folding === null && d.sending === null) applyTopics(ws)
     else d.folding?.retain((id) => d.all || d.ids.has(id))
-    ws.send(JSON.stringify({ type: 'unsubscribed', id: f.id }))
+    fanout.control(ws, JSON.stringify({ type: 'unsubscribed', id: f.id }))
   }
 }

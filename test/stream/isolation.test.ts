@@ -1,0 +1,206 @@
+/**
+ * One tenant cannot take the stream down for everyone (tenant-isolation contract): replays are
+ * paged, deep ones and snapshots are budgeted per account, a socket that sends but never reads
+ * holds a bounded amount, and a large account's snapshot is paced as fragments.
+ */
+import { connect, createServer, type Socket } from 'node:net'
+import WebSocket from 'ws'
+import { afterEach, describe, expect, it } from 'vitest'
+import { defaultConfig } from '../../src/core/integrations.js'
+import type { StreamSocket } from '../../src/edges/stream/sockets.js'
+import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
+import { openClient } from '../helpers/ws.js'
+
+let h: TestHub
+afterEach(() => h?.stop())
+
+const pause = (c: { ws: WebSocket }) => (c.ws as any)._socket.pause()
+const resume = (c: { ws: WebSocket }) => (c.ws as any)._socket.resume()
+const socketOf = () => [...h.streams.registry.streams][0]!.getUserData() as StreamSocket
+
+describe('replays', () => {
+  it('pages a deep resume from the change log: no read returns more than a page, and the hub keeps answering meanwhile', async () => {
+    h = await startTestHub({ HUB_STREAM_RING_SIZE: '50', HUB_WS_MAX_BUFFER_BYTES: '16384' })
+    await createInstances(h, ['a'])
+    const from = h.hub.accounts()[0]!.seq
+    const id = instanceId(h, 'a')
+    for (let i = 0; i < 3000; i++) h.hub.updateStatus(id, { displayStatus: `change ${i}` })
+    const final = h.hub.accounts()[0]!.seq
+    const pages: number[] = []
+    const changesAfter = h.hub.changesAfter.bind(h.hub)
+    h.hub.changesAfter = (accountId, after, limit) => {
+      const page = changesAfter(accountId, after, limit)
+      pages.push(page?.length ?? -1)
+      return page
+    }
+    const c = await openClient(h)
+    pause(c)
+    c.send({ type: 'subscribe', id: '1', instances: '*', since: { epoch: h.hub.epoch, seq: from } })
+    await until(() => pages.length > 0, 'the replay to start')
+    // The client reads nothing, yet the loop is free: a list and a health check are answered.
+    expect((await h.req('GET', '/healthz', { token: null })).status).toBe(200)
+    expect((await h.req('GET', '/api/instance/list')).status).toBe(200)
+    resume(c)
+    await c.next((f) => f.seq === final, 20_000)
+    expect(c.frames[0]).toMatchObject({ type: 'resumed', seq: from, recovered: true })
+    expect(c.frames.slice(1).map((f) => f.seq)).toEqual(Array.from({ length: 3000 }, (_, i) => from + 1 + i))
+    expect(Math.max(...pages)).toBe(256)
+    await c.close()
+  })
+
+  it('answers a resume further back than HUB_STREAM_MAX_REPLAY with a snapshot, on the WebSocket and over SSE', async () => {
+    h = await startTestHub({ HUB_STREAM_MAX_REPLAY: '50' })
+    await createInstances(h, ['a'])
+    const from = h.hub.accounts()[0]!.seq
+    for (let i = 0; i < 51; i++) h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: `change ${i}` })
+    const c = await openClient(h)
+    c.send({ type: 'subscribe', id: '1', instances: '*', since: { epoch: h.hub.epoch, seq: from } })
+    expect(await c.next(() => true)).toMatchObject({ type: 'snapshot', recovered: false, seq: from + 51 })
+    c.send({ type: 'subscribe', id: '2', instances: '*', since: { epoch: h.hub.epoch, seq: from + 1 } })
+    expect(await c.next((f) => f.id === '2')).toMatchObject({ type: 'resumed', recovered: true, seq: from + 1 })
+    const sse = await fetch(`${h.base}/api/instance/stream`, { headers: { token: h.token, 'last-event-id': `${h.hub.epoch}:0` } })
+    const reader = sse.body!.getReader()
+    let text = ''
+    while (!text.includes('event: snapshot')) text += Buffer.from((await reader.read()).value!).toString()
+    expect(text).toContain(`id: ${h.hub.epoch}:${from + 51}\nevent: snapshot\n`)
+    await reader.cancel()
+    await c.close()
+  })
+
+  it('limits deep resumes per account per second, with 4029 past HUB_ACCOUNT_DEEP_RESUMES_PER_SEC; a resume the ring serves is not charged', async () => {
+    const clock = { now: () => Date.parse('2026-12-02T10:00:00.000Z') }
+    h = await startTestHub({ HUB_STREAM_RING_SIZE: '10', HUB_ACCOUNT_DEEP_RESUMES_PER_SEC: '2' }, { clock })
+    await createInstances(h, ['a'])
+    const from = h.hub.accounts()[0]!.seq
+    for (let i = 0; i < 30; i++) h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: `change ${i}` })
+    const outcomes: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const c = await openClient(h)
+      c.send({ type: 'subscribe', id: String(i), instances: '*', since: { epoch: h.hub.epoch, seq: from } })
+      const first = await Promise.race([c.next(() => true).then((f) => f.type as string), c.closed.then((x) => `closed ${x.code}`)])
+      outcomes.push(first)
+      await c.close()
+    }
+    expect(outcomes).toEqual(['resumed', 'resumed', 'closed 4029'])
+    // A resume the ring still serves is not deep, and is not charged.
+    const c = await openClient(h)
+    c.send({ type: 'subscribe', id: 'x', instances: '*', since: { epoch: h.hub.epoch, seq: h.hub.accounts()[0]!.seq - 5 } })
+    expect((await c.next(() => true)).type).toBe('resumed')
+    await c.close()
+  })
+})
+
+describe('a socket that sends but never reads', () => {
+  it('holds one answer and at most 8 waiting subscribes, never a backlog of snapshots', async () => {
+    h = await startTestHub({ HUB_WS_MAX_FRAMES_PER_SEC: '1000', HUB_WS_MAX_BUFFER_BYTES: '16384' })
+    // Snapshots of about 1 MB: the kernel's socket buffers cannot hide more than a couple.
+    const { account, token } = h.hub.createAccount('wide', 1000)
+    for (let i = 0; i < 800; i++) h.hub.createInstance(account.id, `n${i}`, defaultConfig())
+    const snapshotBytes = (await h.req('GET', '/api/instance/list', { token })).text.length
+    const c = await openClient(h, { token })
+    pause(c)
+    for (let i = 0; i < 40; i++) c.send({ type: 'subscribe', id: String(i), instances: '*' })
+    await until(() => socketOf().requests.length === 8, { what: 'the waiting subscribes to fill up', ms: 20_000 })
+    // Only the answer in flight holds bytes; the rest wait as requests, or are refused.
+    expect(h.streams.fanout.pendingBytes).toBeLessThanOrEqual(snapshotBytes)
+    resume(c)
+    await until(() => c.frames.filter((f) => f.type === 'snapshot' || f.type === 'error').length === 40, { what: 'an answer to every subscribe', ms: 30_000 })
+    const answered = c.frames.filter((f) => f.type === 'snapshot').map((f) => Number(f.id))
+    const refused = c.frames.filter((f) => f.type === 'error')
+    expect(new Set([...answered, ...refused.map((f) => Number(f.id))]).size).toBe(40)
+    expect(refused.length).toBeGreaterThan(0)
+    expect(new Set(refused.map((f) => f.message))).toEqual(new Set(['Too many subscribes waiting for their answers (limit 8); wait for the answers first']))
+    expect(answered).toEqual([...answered].sort((a, b) => a - b))
+    await c.close()
+  })
+
+  it('closes a socket whose snapshot is past HUB_WS_MAX_PENDING_BYTES with 4008, in either mode', async () => {
+    h = await startTestHub({ HUB_WS_MAX_PENDING_BYTES: String(64 * 1024) })
+    await createInstances(h, Array.from({ length: 100 }, (_, i) => `n${i}`))
+    for (const mode of ['ordered', 'latest']) {
+      const c = await openClient(h)
+      c.send({ type: 'subscribe', id: '1', instances: '*', mode })
+      expect(await c.closed).toEqual({ code: 4008, reason: 'snapshot past the byte bound' })
+    }
+    // A named subscription of the same account still fits.
+    const c = await openClient(h)
+    c.send({ type: 'subscribe', id: '1', instances: ['n1', 'n2'] })
+    expect((await c.next(() => true)).type).toBe('snapshot')
+    await c.close()
+  })
+})
+
+/** A TCP relay that passes the hub's bytes to the client at `rate` bytes per second. */
+async function throttled(target: number, rate: number): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<Socket>()
+  const server = createServer((down) => {
+    const up = connect(target, '127.0.0.1')
+    sockets.add(up).add(down)
+    down.pipe(up)
+    const started = Date.now()
+    let sent = 0
+    up.on('data', (chunk: Buffer) => {
+      down.write(chunk)
+      sent += chunk.length
+      const ahead = sent / rate - (Date.now() - started) / 1000
+      if (ahead > 0) {
+        up.pause()
+        setTimeout(() => up.resume(), ahead * 1000)
+      }
+    })
+    const end = () => (up.destroy(), down.destroy())
+    up.on('close', end).on('error', end)
+    down.on('close', end).on('error', end)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return { port: (server.address() as { port: number }).port, close: () => (server.close(), sockets.forEach((s) => s.destroy())) }
+}
+
+describe('a large account', () => {
+  it('sends a reader at 1 MB/s the snapshot of 10,000 instances as one message, then every change after it, without closing it', async () => {
+    h = await startTestHub({ HUB_WS_MAX_BUFFER_BYTES: String(256 * 1024) })
+    const { account } = h.hub.createAccount('big', 20_000)
+    const token = h.hub.rotateAccountToken(account.id)
+    const ids: number[] = []
+    for (let i = 0; i < 10_000; i++) ids.push(h.hub.createInstance(account.id, `n${String(i).padStart(5, '0')}`, defaultConfig()).instance.id)
+    const relay = await throttled(h.port, 1024 * 1024)
+    const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/ws`, { headers: { token }, maxPayload: 64 * 1024 * 1024 })
+    const frames: any[] = []
+    let closed: number | null = null
+    ws.on('message', (d) => frames.push(JSON.parse(d.toString())))
+    ws.on('close', (code) => (closed = code))
+    await new Promise((r) => ws.once('open', r))
+    ws.send(JSON.stringify({ type: 'subscribe', id: 'big', instances: '*' }))
+    await until(() => h.streams.fanout.pendingBytes > 0, 'the snapshot to be in flight')
+    // Changes while the snapshot is still on its way: caught up from the ring once it is sent.
+    for (let i = 0; i < 300; i++) h.hub.updateStatus(ids[i * 7]!, { displayStatus: `during ${i}` })
+    const final = h.hub.account(account.id)!.seq
+    await until(() => frames.some((f) => f.seq === final) || closed !== null, { what: 'the last change', ms: 60_000 })
+    expect(closed).toBeNull()
+    const [snapshot, ...rest] = frames
+    expect(snapshot.type).toBe('snapshot')
+    expect(snapshot.instances).toHaveLength(10_000)
+    expect(rest.map((f) => f.seq)).toEqual(Array.from({ length: final - snapshot.seq }, (_, i) => snapshot.seq + 1 + i))
+    ws.close()
+    relay.close()
+  }, 90_000)
+})
+
+describe('list renders', () => {
+  it('charges each account for the list bytes it makes the hub render: past the budget 429 with Retry-After, cached lists and other accounts unaffected', async () => {
+    const clock = { now: () => Date.parse('2026-12-02T10:00:00.000Z') }
+    h = await startTestHub({ HUB_ACCOUNT_RENDER_BYTES_PER_SEC: '4096' }, { clock })
+    await createInstances(h, Array.from({ length: 20 }, (_, i) => `n${i}`))
+    const other = h.hub.createAccount('other', 10)
+    // The first render of a window always goes, however large.
+    expect((await h.req('GET', '/api/instance/list')).status).toBe(200)
+    expect((await h.req('GET', '/api/instance/list')).status).toBe(200)
+    h.hub.updateStatus(instanceId(h, 'n1'), { displayStatus: 'changed' })
+    const refused = await h.req('GET', '/api/instance/list')
+    expect([refused.status, refused.headers.get('retry-after'), refused.json]).toEqual([429, '1', { success: false, error: { message: 'Rate limit exceeded. Try again later.' } }])
+    expect((await h.req('GET', '/api/instance/list', { token: other.token })).status).toBe(200)
+    clock.now = () => Date.parse('2026-12-02T10:00:01.000Z')
+    expect((await h.req('GET', '/api/instance/list')).json.instances[1].connection.displayStatus).toBe('changed')
+  })
+})
