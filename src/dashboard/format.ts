@@ -76,3 +76,17 @@ export function countStates(items: Iterable<InstanceItem>): Record<State, number
 function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n)
 }
+
+/** A share as a percentage with one decimal (`99.9%`); `100%` only when complete; `–` when unknown. */
+export function percentText(share: number | null): string {
+  if (share === null || Number.isNaN(share)) return '–'
+  if (share >= 1) return '100%'
+  if (share <= 0) return '0%'
+  return `${(Math.floor(share * 1000) / 10).toFixed(1)}%`
+}
+
+/** `14:03` of an ISO instant or epoch milliseconds, local time. */
+export function hourText(at: number): string {
+  const d = new Date(at)
+  return Number.isNaN(d.getTime()) ? '' : `${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
