@@ -29,13 +29,22 @@ export const DEFAULT_VIEW: View = { q: '', states: new Set(), reasons: new Set()
 
 /** Reads a fragment (with or without `#`); unknown keys and values are ignored. */
 export function parseView(hash: string): View {
-  const p = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash)
-  const list = (key: string) => (p.get(key) ?? '').split(',').filter((s) => s !== '')
-  const sort = p.get('sort') as Sort | null
-  const mode = p.get('view') as Mode | null
-  const open = p.get('open')
+  const raw = new Map<string, string>()
+  for (const pair of (hash.startsWith('#') ? hash.slice(1) : hash).split('&')) {
+    const eq = pair.indexOf('=')
+    if (eq > 0) raw.set(pair.slice(0, eq), pair.slice(eq + 1))
+  }
+  const one = (key: string) => {
+    const v = raw.get(key)
+    return v === undefined ? null : decode(v)
+  }
+  // Lists are split before decoding: a comma inside an element is escaped, the separators are not.
+  const list = (key: string) => (raw.get(key) ?? '').split(',').map(decode).filter((s) => s !== '')
+  const sort = one('sort') as Sort | null
+  const mode = one('view') as Mode | null
+  const open = one('open')
   return {
-    q: p.get('q') ?? '',
+    q: one('q') ?? '',
     states: new Set(list('state').filter((s): s is State => (STATES as readonly string[]).includes(s))),
     reasons: new Set(list('reason')),
     sort: sort !== null && SORTS.includes(sort) ? sort : DEFAULT_VIEW.sort,
@@ -46,15 +55,27 @@ export function parseView(hash: string): View {
 
 /** The fragment for a view, `#…` with keys in a fixed order, or '' for the default view. */
 export function viewHash(v: View): string {
-  const p = new URLSearchParams()
-  if (v.q !== '') p.set('q', v.q)
-  if (v.states.size > 0) p.set('state', STATES.filter((s) => v.states.has(s)).join(','))
-  if (v.reasons.size > 0) p.set('reason', [...v.reasons].sort().join(','))
-  if (v.sort !== DEFAULT_VIEW.sort) p.set('sort', v.sort)
-  if (v.mode !== DEFAULT_VIEW.mode) p.set('view', v.mode)
-  if (v.open !== null) p.set('open', v.open)
-  const s = p.toString()
-  return s === '' ? '' : `#${s}`
+  const parts: string[] = []
+  if (v.q !== '') parts.push(`q=${encode(v.q)}`)
+  if (v.states.size > 0) parts.push(`state=${STATES.filter((s) => v.states.has(s)).join(',')}`)
+  if (v.reasons.size > 0) parts.push(`reason=${[...v.reasons].sort().map(encode).join(',')}`)
+  if (v.sort !== DEFAULT_VIEW.sort) parts.push(`sort=${v.sort}`)
+  if (v.mode !== DEFAULT_VIEW.mode) parts.push(`view=${v.mode}`)
+  if (v.open !== null) parts.push(`open=${encode(v.open)}`)
+  return parts.length === 0 ? '' : `#${parts.join('&')}`
+}
+
+/** Form-style: a space is `+`, a plus `%2B`, a comma `%2C`. */
+function encode(s: string): string {
+  return encodeURIComponent(s).replace(/%20/g, '+')
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '))
+  } catch {
+    return ''
+  }
 }
 
 export function sameView(a: View, b: View): boolean {
