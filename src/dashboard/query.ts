@@ -70,8 +70,8 @@ export function reasonName(item: InstanceItem): string | null {
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' })
 
-function byName(a: InstanceItem, b: InstanceItem): number {
-  return collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+function byName(a: string, b: string): number {
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0)
 }
 
 function sinceOf(item: InstanceItem): number {
@@ -79,25 +79,36 @@ function sinceOf(item: InstanceItem): number {
   return Number.isNaN(t) ? 0 : t
 }
 
+/** An item with what its order needs, worked out once per selection rather than per comparison. */
+interface Keyed {
+  name: string
+  rank: number
+  since: number
+}
+
 /**
  * `attention`: by rank, the newest change first within a rank (what just broke leads);
  * `name`: natural order (`n2` before `n10`); `time`: longest in its state first.
  */
-export function comparator(sort: Sort): (a: InstanceItem, b: InstanceItem) => number {
+function order(sort: Sort): (a: Keyed, b: Keyed) => number {
   switch (sort) {
     case 'attention':
-      return (a, b) => attentionRank(a) - attentionRank(b) || sinceOf(b) - sinceOf(a) || byName(a, b)
+      return (a, b) => a.rank - b.rank || b.since - a.since || byName(a.name, b.name)
     case 'name':
-      return byName
+      return (a, b) => byName(a.name, b.name)
     case 'time':
-      return (a, b) => sinceOf(a) - sinceOf(b) || byName(a, b)
+      return (a, b) => a.since - b.since || byName(a.name, b.name)
   }
+}
+
+function keyed(item: InstanceItem): Keyed {
+  return { name: item.name, rank: attentionRank(item), since: sinceOf(item) }
 }
 
 /** The names a view shows, in its order. */
 export function select(items: Iterable<InstanceItem>, view: View): string[] {
   const q = parseQuery(view.q)
-  const kept: InstanceItem[] = []
+  const kept: Keyed[] = []
   for (const item of items) {
     if (view.states.size > 0 && !view.states.has(item.connection.state)) continue
     if (view.reasons.size > 0) {
@@ -105,10 +116,10 @@ export function select(items: Iterable<InstanceItem>, view: View): string[] {
       if (r === null || !view.reasons.has(r)) continue
     }
     if (!matchesQuery(item, q)) continue
-    kept.push(item)
+    kept.push(keyed(item))
   }
-  kept.sort(comparator(view.sort))
-  return kept.map((i) => i.name)
+  kept.sort(order(view.sort))
+  return kept.map((k) => k.name)
 }
 
 /**
@@ -139,5 +150,5 @@ export function countReasons(items: Iterable<InstanceItem>): [string, number][] 
     const r = reasonName(item)
     if (r !== null) counts.set(r, (counts.get(r) ?? 0) + 1)
   }
-  return [...counts].sort((a, b) => collator.compare(a[0], b[0]))
+  return [...counts].sort((a, b) => byName(a[0], b[0]))
 }

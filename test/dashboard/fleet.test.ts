@@ -248,6 +248,16 @@ describe('dashboard with 10,003 instances', () => {
     expect(await again.getAttribute('[role=table]', 'aria-rowcount')).toBe(String(expected.length + 1))
     await shot(again, 'fleet-restored.png')
     await again.close()
+
+    // The open drawer is part of the view; one naming an instance the hub does not have is dropped.
+    const withDrawer = await open('#q=flap-c&open=flap-c')
+    await expect.poll(() => withDrawer.getAttribute('#drawer', 'data-name')).toBe('flap-c')
+    expect(await withDrawer.locator('#drawer').isVisible()).toBe(true)
+    await withDrawer.close()
+    const unknown = await open('#sort=name&open=nobody')
+    await expect.poll(() => unknown.url()).toBe(`${base}/#sort=name`)
+    expect(await unknown.locator('#drawer').isVisible()).toBe(false)
+    await unknown.close()
   })
 
   it('keeps a bounded number of rows in the DOM while the table scrolls to the middle and to the end', async () => {
@@ -437,6 +447,23 @@ describe('dashboard with 10,003 instances', () => {
     await page.close()
   })
 
+  it('on a phone-width screen lays the drawer over the list and never scrolls the page sideways', async () => {
+    const page = await open('#view=table')
+    await page.setViewportSize({ width: 390, height: 844 })
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+    await expect.poll(overflow).toBe(0)
+    // The table is wider than the phone: it scrolls inside its viewport.
+    expect(await page.evaluate(() => document.getElementById('instances')!.scrollWidth > document.getElementById('instances')!.clientWidth)).toBe(true)
+    const name = (await shownNames(page, '.row[data-name]'))[0]!
+    await page.getByRole('button', { name: `Details for ${name}` }).click()
+    await expect.poll(() => page.getAttribute('#drawer', 'data-name')).toBe(name)
+    const box = (await page.locator('#drawer').boundingBox())!
+    expect([Math.round(box.x), Math.round(box.width)]).toEqual([0, 390])
+    expect(await overflow()).toBe(0)
+    await shot(page, 'fleet-phone-drawer.png')
+    await page.close()
+  })
+
   it('passes an axe-core audit without serious violations: cards, table, chips pressed and the drawer open', async () => {
     const page = await open()
     expect(await audit(page)).toEqual([])
@@ -451,4 +478,28 @@ describe('dashboard with 10,003 instances', () => {
     await shot(page, 'fleet-axe-drawer.png')
     await page.close()
   })
+
+  // Last: it changes the whole fleet.
+  it('folds a burst of 10,000 changes into per-frame batches and keeps the rendered rows (and their nodes) bounded', async () => {
+    const page = await open('#sort=name&view=table')
+    const rows = page.locator('#instances .row[data-name]')
+    const rendered = await rows.count()
+    expect(rendered).toBeLessThanOrEqual(MAX_ROWS)
+    await rows.evaluateAll((els) => els.forEach((e) => ((e as HTMLElement & { tagged?: boolean }).tagged = true)))
+    const before = Number(await page.getAttribute('#instances', 'data-renders'))
+    for (const m of MEMBERS) running.hub.updateStatus(account.byName.get(m.name)!.id, { state: 'disconnected', reason: null, retryAt: null, displayStatus: 'Disconnected (stopped)' })
+    // The fleet, and flap-b when the drop test ran before.
+    const disconnected = [...account.byName.values()].filter((i) => i.status.state === 'disconnected').length
+    await expect.poll(() => page.textContent('[data-count=disconnected]'), { timeout: 20_000 }).toBe(disconnected.toLocaleString('en-US'))
+    const batches = Number(await page.getAttribute('#instances', 'data-renders')) - before
+    expect(batches).toBeGreaterThan(0)
+    expect(batches).toBeLessThan(1000)
+    // By name nothing moved: the same nodes, each showing its new state (a row more may fit once
+    // the reason chips, all gone now, leave the viewport more room).
+    expect(await rows.count()).toBeLessThanOrEqual(MAX_ROWS)
+    expect(await rows.evaluateAll((els) => els.filter((e) => (e as HTMLElement & { tagged?: boolean }).tagged).length)).toBe(rendered)
+    // The first thousand by name are the austin-… members, all of them now disconnected.
+    expect(new Set(await rows.evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.name!.split('-')[0]}:${(e as HTMLElement).dataset.state}`)))).toEqual(new Set(['austin:disconnected']))
+    await page.close()
+  }, 60_000)
 })
