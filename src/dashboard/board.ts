@@ -58,6 +58,7 @@ export class Board {
   /** Batches rendered so far; published as the viewport's `data-renders` for tests and debugging. */
   private renders = 0
   private loaded = false
+  private readonly listening = new AbortController()
 
   constructor(
     private readonly els: BoardElements,
@@ -81,14 +82,16 @@ export class Board {
     this.controls.show(view)
     client.on('diff', (e) => this.onDiff(e))
     client.onChange((b) => this.render(b))
-    els.viewport.addEventListener('click', (e) => this.onClick(e))
-    els.viewport.addEventListener('keydown', (e) => this.onKey(e))
+    els.viewport.addEventListener('click', (e) => this.onClick(e), { signal: this.listening.signal })
+    els.viewport.addEventListener('keydown', (e) => this.onKey(e), { signal: this.listening.signal })
     this.mount(view.mode)
     this.ticker = setInterval(() => this.tick(), 1000)
   }
 
   dispose(): void {
     clearInterval(this.ticker)
+    this.listening.abort()
+    this.controls.dispose()
     this.drawer.close()
     this.list?.dispose()
     this.list = null
@@ -189,7 +192,7 @@ export class Board {
       v.update(item, now)
       v.renderTimeline(this.timelines.of(name), now)
     }
-    if (this.view.open === name) v.focusTarget.setAttribute('aria-expanded', 'true')
+    v.focusTarget.setAttribute('aria-expanded', String(this.view.open === name))
     return v
   }
 
@@ -292,7 +295,10 @@ export class Board {
     const item = name === null ? undefined : this.client.mirror.get(name)
     for (const v of this.list?.rendered().values() ?? []) v.focusTarget.setAttribute('aria-expanded', String(v.item?.name === name && item !== undefined))
     if (item === undefined) {
+      // Deleted from its own drawer: the focus waits on the list rather than falling to the page.
+      const focused = this.drawer.el.contains(document.activeElement)
       this.drawer.close()
+      if (focused) this.els.viewport.focus()
       // An instance named by the URL that the hub does not have: the URL forgets it once the list is known.
       if (name !== null && this.loaded) this.change({ open: null }, false)
       return

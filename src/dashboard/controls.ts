@@ -25,41 +25,46 @@ const number = new Intl.NumberFormat('en-US')
 
 export class Controls {
   private view: View | null = null
+  /** The controls are the page's, the listeners this session's: they go with `dispose`. */
+  private readonly listening = new AbortController()
   private readonly reasonChips = new Map<string, { li: HTMLElement; count: HTMLElement }>()
 
   constructor(
     private readonly e: ControlElements,
     private readonly change: (patch: Partial<View>) => void,
   ) {
-    e.search.addEventListener('input', () => change({ q: e.search.value }))
-    e.search.addEventListener('keydown', (ev) => {
+    const signal = this.listening.signal
+    const on = <K extends keyof HTMLElementEventMap>(target: HTMLElement | Document, type: K, fn: (ev: HTMLElementEventMap[K]) => void) =>
+      target.addEventListener(type, fn as EventListener, { signal })
+    on(e.search, 'input', () => change({ q: e.search.value }))
+    on(e.search, 'keydown', (ev) => {
       if (ev.key === 'Escape' && e.search.value !== '') {
         ev.preventDefault()
         e.search.value = ''
         change({ q: '' })
       }
     })
-    e.sort.addEventListener('change', () => {
+    on(e.sort, 'change', () => {
       if ((SORTS as readonly string[]).includes(e.sort.value)) change({ sort: e.sort.value as Sort })
     })
-    e.modes.addEventListener('click', (ev) => {
+    on(e.modes, 'click', (ev) => {
       const mode = (ev.target as HTMLElement).closest<HTMLElement>('[data-mode]')?.dataset.mode
       if (mode !== undefined && (MODES as readonly string[]).includes(mode)) change({ mode: mode as Mode })
     })
-    e.states.addEventListener('click', (ev) => {
+    on(e.states, 'click', (ev) => {
       const s = (ev.target as HTMLElement).closest<HTMLElement>('[data-chip=state]')?.dataset.state as State | undefined
       if (s !== undefined && this.view !== null) change({ states: toggled(this.view.states, s) })
     })
-    e.reasons.addEventListener('click', (ev) => {
+    on(e.reasons, 'click', (ev) => {
       const r = (ev.target as HTMLElement).closest<HTMLElement>('[data-chip=reason]')?.dataset.reason
       if (r !== undefined && this.view !== null) change({ reasons: toggled(this.view.reasons, r) })
     })
-    e.clear.addEventListener('click', () => {
+    on(e.clear, 'click', () => {
       e.search.value = ''
       change({ q: '', states: new Set(), reasons: new Set() })
       e.search.focus()
     })
-    document.addEventListener('keydown', (ev) => {
+    on(document, 'keydown', (ev) => {
       const t = ev.target as HTMLElement
       if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey || t.closest('input, textarea, select, [contenteditable]') !== null) return
       if (e.search.offsetParent === null) return
@@ -67,6 +72,12 @@ export class Controls {
       e.search.focus()
       e.search.select()
     })
+  }
+
+  dispose(): void {
+    this.listening.abort()
+    for (const { li } of this.reasonChips.values()) li.remove()
+    this.reasonChips.clear()
   }
 
   /** Shows `view` in the controls; the search box is left alone while it has what the view says. */

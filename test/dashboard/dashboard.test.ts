@@ -303,6 +303,24 @@ describe('dashboard', () => {
     await page.close()
   })
 
+  it('leaves nothing of a signed-out session listening: one Details click after signing in again asks for one history', async () => {
+    const page = await signIn()
+    await expect.poll(() => card(page, 'sales').count()).toBe(1)
+    await page.click('#signout')
+    await expect.poll(() => page.isVisible('#login')).toBe(true)
+    await page.fill('#token', token)
+    await page.press('#token', 'Enter')
+    const asked: string[] = []
+    page.on('request', (r) => {
+      if (r.url().includes('/api/instance/history/')) asked.push(new URL(r.url()).pathname)
+    })
+    await drawerOf(page, 'sales')
+    await expect.poll(() => page.getAttribute('#drawer .history', 'data-source')).toBe('stream')
+    expect(asked).toEqual(['/api/instance/history/sales'])
+    expect(await page.locator('#drawer').count()).toBe(1)
+    await page.close()
+  })
+
   it('shows a banner while the stream reconnects, then says that the resume recovered', async () => {
     const page = await signIn()
     await expect.poll(() => page.locator('.card').count()).toBeGreaterThanOrEqual(NAMES.length)
