@@ -425,6 +425,7 @@ describe('dashboard with 10,003 instances', () => {
     const history = page.locator('#drawer [data-section=history] .history')
     await expect.poll(() => history.locator('.source').textContent()).toMatch(/^Instance not found: \d+ transitions? the stream showed\.$/)
     expect(await history.getAttribute('data-source')).toBe('stream')
+    await shot(page, 'fleet-drawer-unknown.png')
     await page.close()
   })
 
@@ -447,6 +448,40 @@ describe('dashboard with 10,003 instances', () => {
     await page.close()
   })
 
+  it('never lets colour alone carry a state: words on every badge, a shape per state, a pattern per span, a tick on a pressed chip', async () => {
+    const page = await open('#view=table')
+    const labels: Record<string, string> = { connected: 'connected', connecting: 'connecting', disconnected: 'disconnected', loggedout: 'logged out' }
+    const badges = await page.locator('#instances .row[data-name] .badge').evaluateAll((els) => els.map((e) => [(e as HTMLElement).dataset.state!, e.textContent!] as const))
+    expect(badges.length).toBeGreaterThan(0)
+    for (const [state, text] of badges) expect(text).toBe(labels[state])
+    const glyphs = await page.locator('[data-chip=state]').evaluateAll((els) => els.map((e) => getComputedStyle(e, '::before').content))
+    expect(new Set(glyphs).size).toBe(4)
+    expect(glyphs.every((g) => g !== 'none' && g !== '""')).toBe(true)
+    // Each state's span in a strip has its own background image (solid, hatched, striped, crossed).
+    const patterns = await page.evaluate(() =>
+      ['connected', 'connecting', 'disconnected', 'loggedout'].map((state) => {
+        const span = document.createElement('span')
+        span.className = 'span'
+        span.dataset.state = state
+        const strip = document.createElement('div')
+        strip.className = 'strip'
+        strip.append(span)
+        document.body.append(strip)
+        const s = getComputedStyle(span)
+        const key = `${s.backgroundImage}|${s.backgroundColor}`
+        strip.remove()
+        return key
+      }),
+    )
+    expect(new Set(patterns).size).toBe(4)
+    const chip = page.locator('[data-chip=state][data-state=loggedout]')
+    expect(await chip.evaluate((e) => getComputedStyle(e, '::after').content)).toBe('none')
+    await chip.click()
+    await expect.poll(() => chip.evaluate((e) => getComputedStyle(e, '::after').content)).toBe('"✓"')
+    await shot(page, 'fleet-not-colour-alone.png')
+    await page.close()
+  })
+
   it('on a phone-width screen lays the drawer over the list and never scrolls the page sideways', async () => {
     const page = await open('#view=table')
     await page.setViewportSize({ width: 390, height: 844 })
@@ -464,7 +499,11 @@ describe('dashboard with 10,003 instances', () => {
     await page.close()
   })
 
-  it('passes an axe-core audit without serious violations: cards, table, chips pressed and the drawer open', async () => {
+  it('passes an axe-core audit without serious violations: sign-in, cards, table, chips pressed and the drawer open', async () => {
+    const login = await browser.newPage()
+    await login.goto(`${base}/`)
+    expect(await audit(login)).toEqual([])
+    await login.close()
     const page = await open()
     expect(await audit(page)).toEqual([])
     await page.locator('[data-chip=state][data-state=connecting]').click()
@@ -500,6 +539,7 @@ describe('dashboard with 10,003 instances', () => {
     expect(await rows.evaluateAll((els) => els.filter((e) => (e as HTMLElement & { tagged?: boolean }).tagged).length)).toBe(rendered)
     // The first thousand by name are the austin-… members, all of them now disconnected.
     expect(new Set(await rows.evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.name!.split('-')[0]}:${(e as HTMLElement).dataset.state}`)))).toEqual(new Set(['austin:disconnected']))
+    await shot(page, 'fleet-after-burst.png')
     await page.close()
   }, 60_000)
 })
