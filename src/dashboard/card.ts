@@ -5,7 +5,7 @@
  */
 import type { InstanceItem } from '../client/index.js'
 import { button, el, setText } from './dom.js'
-import { changedText, clockText, phoneText, reasonText, retryText, sinceText, STATE_LABEL } from './format.js'
+import { changedText, phoneText, reasonText, retryText, sinceText, STATE_LABEL, whenText } from './format.js'
 import { Strip } from './strip.js'
 import type { Transition } from './timeline.js'
 import type { ItemView } from './virtual-list.js'
@@ -109,7 +109,7 @@ export class Card implements ItemView {
     const items = entries.slice(0, CARD_TRANSITIONS).map((t) => {
       const li = el('li')
       li.dataset.state = t.state
-      const time = el('time', '', clockText(t.at))
+      const time = el('time', '', whenText(t.at, now))
       time.dateTime = t.at
       li.append(time, ` ${STATE_LABEL[t.state] ?? t.state} — ${t.displayStatus}`)
       return li

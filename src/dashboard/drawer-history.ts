@@ -8,7 +8,7 @@ import type { InstanceItem } from '../client/index.js'
 import { el, setText } from './dom.js'
 import type { DrawerContext, DrawerSection } from './drawer.js'
 import { DAY_MS, uptimeOf } from './day.js'
-import { clockText, duration, percentText, reasonText, STATE_LABEL, STATES } from './format.js'
+import { clockText, duration, percentText, reasonText, STATE_LABEL, STATES, whenText } from './format.js'
 import { fetchHistory, withLive, type HistoryAnswer } from './history.js'
 import { Strip } from './strip.js'
 import type { Transition } from './timeline.js'
@@ -190,14 +190,6 @@ function sourceText(a: HistoryAnswer, entries: readonly Transition[]): string {
 
 function sameEntries(a: readonly Transition[], b: readonly Transition[]): boolean {
   return a.length === b.length && a.every((e, i) => e === b[i])
-}
-
-/** The clock time, with the date for anything older than a day. */
-function whenText(iso: string, now: number): string {
-  const at = Date.parse(iso)
-  if (Number.isNaN(at) || now - at < DAY_MS) return clockText(iso)
-  const d = new Date(at)
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${clockText(iso)}`
 }
 
 function capital(s: string): string {

@@ -85,6 +85,14 @@ export function percentText(share: number | null): string {
   return `${(Math.floor(share * 1000) / 10).toFixed(1)}%`
 }
 
+/** The clock time of an ISO instant, with its date (`2025-01-01 14:03:09`) when older than a day. */
+export function whenText(iso: string, now: number): string {
+  const at = Date.parse(iso)
+  if (Number.isNaN(at) || now - at < 86_400_000) return clockText(iso)
+  const d = new Date(at)
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clockText(iso)}`
+}
+
 /** `14:03` of an ISO instant or epoch milliseconds, local time. */
 export function hourText(at: number): string {
   const d = new Date(at)

@@ -107,6 +107,7 @@ function start(token: string, api: Api): void {
   login.hidden = true
   boardSection.hidden = false
   counters.hidden = false
+  createForm.hidden = false
   signOut.hidden = false
   client.start()
   // The simulator's buttons exist only when the hub runs simulated sockets.
@@ -136,6 +137,7 @@ function end(why: string): void {
   }
   boardSection.hidden = true
   counters.hidden = true
+  createForm.hidden = true
   signOut.hidden = true
   login.hidden = false
   loginError.textContent = why
