@@ -92,9 +92,3 @@ export function whenText(iso: string, now: number): string {
   const d = new Date(at)
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clockText(iso)}`
 }
-
-/** `14:03` of an ISO instant or epoch milliseconds, local time. */
-export function hourText(at: number): string {
-  const d = new Date(at)
-  return Number.isNaN(d.getTime()) ? '' : `${pad(d.getHours())}:${pad(d.getMinutes())}`
-}

@@ -78,10 +78,6 @@ function decode(s: string): string {
   }
 }
 
-export function sameView(a: View, b: View): boolean {
-  return viewHash(a) === viewHash(b)
-}
-
 /** Whether the view hides anything (a search or a filter). */
 export function isFiltered(v: View): boolean {
   return v.q.trim() !== '' || v.states.size > 0 || v.reasons.size > 0
