@@ -111,9 +111,9 @@ export class Board {
   }
 
   private change(patch: Partial<View>, focus: boolean): void {
-    const next = { ...this.view, ...patch }
-    this.apply(next, focus)
-    this.onView(next)
+    this.apply({ ...this.view, ...patch }, focus)
+    // Applying may change the view again (an `open` naming no instance is dropped): the newest goes out.
+    this.onView(this.view)
   }
 
   private apply(next: View, focus: boolean): void {
