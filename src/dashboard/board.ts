@@ -233,7 +233,6 @@ export class Board {
         this.timelines.seed(item)
       }
       this.known = new Map(mirror)
-      changed.push(...mirror.keys())
     } else {
       for (const name of b.removed) {
         if (this.known.delete(name)) reselect = true
@@ -255,7 +254,8 @@ export class Board {
     if (reselect) this.reselect()
     const rendered = this.list?.rendered()
     if (rendered !== undefined) {
-      for (const name of changed) {
+      // After a reset any rendered view may be stale; otherwise only the changed ones are.
+      for (const name of b.reset ? rendered.keys() : changed) {
         const v = rendered.get(name)
         const item = mirror.get(name)
         if (v !== undefined && item !== undefined && v.item !== item) v.update(item, now)
@@ -343,10 +343,10 @@ export class Board {
     const list = this.list
     if (list === null || e.altKey || e.ctrlKey || e.metaKey) return
     const name = (e.target as HTMLElement).closest<HTMLElement>('[data-name]')?.dataset.name
-    const rendered = [...list.rendered().keys()].map((n) => list.indexOf(n)).filter((i) => i >= 0)
     const at = name === undefined ? -1 : list.indexOf(name)
     const cols = list.columnCount
-    const from = at >= 0 ? at : Math.min(...rendered, list.count)
+    // From the viewport itself (the focus waits there after its row scrolled away): the first item in view.
+    const from = at >= 0 ? at : list.firstVisible()
     let to: number
     switch (e.key) {
       case 'ArrowDown':

@@ -102,8 +102,10 @@ export class VirtualList<V extends ItemView> {
     return this.views
   }
 
-  nameAt(index: number): string | undefined {
-    return this.names[index]
+  /** Index of the first item in view. */
+  firstVisible(): number {
+    const top = Math.max(0, this.o.viewport.scrollTop - this.o.sizer.offsetTop)
+    return Math.min(this.names.length, Math.ceil(top / this.rowPx) * this.columns)
   }
 
   indexOf(name: string): number {

@@ -283,6 +283,16 @@ describe('dashboard with 10,003 instances', () => {
     await page.waitForFunction(() => [...document.querySelectorAll('#instances .row[aria-rowindex]')].some((r) => Math.abs(Number(r.getAttribute('aria-rowindex')) - 5000) < 30))
     await check()
     await shot(page, 'fleet-table-middle.png')
+    // From the scrolled viewport, ArrowDown focuses the first row in view (the one just under the header).
+    await page.locator('#instances').focus()
+    await page.keyboard.press('ArrowDown')
+    const inView = await page.evaluate(() => {
+      const row = document.activeElement!.closest('.row') as HTMLElement
+      const head = document.querySelector('#instances .thead')!.getBoundingClientRect().bottom
+      const previous = row.previousElementSibling?.getBoundingClientRect().top ?? -Infinity
+      return [Math.round(row.getBoundingClientRect().top) >= Math.round(head), previous < head]
+    })
+    expect(inView).toEqual([true, true])
 
     await scrollTo(1)
     await page.waitForFunction((last) => document.querySelector(`#instances .row[aria-rowindex="${last}"]`) !== null, TOTAL + 1)
