@@ -1,16 +1,23 @@
 /**
- * @module One instance card. Built once; `update` touches only the fields whose text changed, so
- * a diff to one instance never re-renders the grid.
+ * @module One instance card (an article of the cards feed). Built when it scrolls into view;
+ * `update` touches only the fields whose text changed, so a diff to one instance never
+ * re-renders the grid. Its actions live in the drawer its Details button opens.
  */
 import type { InstanceItem } from '../client/index.js'
 import { button, el, setText } from './dom.js'
-import { changedText, clockText, phoneText, reasonText, retryText, sinceText, STATE_LABEL } from './format.js'
+import { changedText, phoneText, reasonText, retryText, sinceText, STATE_LABEL, whenText } from './format.js'
+import { Strip } from './strip.js'
 import type { Transition } from './timeline.js'
+import type { ItemView } from './virtual-list.js'
 
-export class Card {
+/** Transitions a card lists; the drawer has the rest. */
+export const CARD_TRANSITIONS = 3
+
+let ids = 0
+
+export class Card implements ItemView {
   readonly el: HTMLElement
-  /** The connect panel's slot; the panel itself is managed by the board. */
-  readonly panelSlot: HTMLElement
+  readonly focusTarget: HTMLButtonElement
   item: InstanceItem | null = null
   private readonly avatar: HTMLElement
   private readonly badge: HTMLElement
@@ -21,17 +28,21 @@ export class Card {
   private readonly since: HTMLElement
   private readonly changed: HTMLElement
   private readonly retry: HTMLElement
+  private readonly strip: Strip
   private readonly timeline: HTMLOListElement
   private picture: string | null = null
 
   constructor(readonly name: string) {
     const card = el('article', 'card')
     card.dataset.name = name
+    const titleId = `card-${++ids}`
+    card.setAttribute('aria-labelledby', titleId)
     const head = el('header', 'card-head')
     this.avatar = el('span', 'avatar', initial(name))
     this.avatar.setAttribute('aria-hidden', 'true')
     const who = el('div', 'who')
     const title = el('h2', 'name', name)
+    title.id = titleId
     this.profile = el('p', 'profile')
     who.append(title, this.profile)
     this.badge = el('span', 'badge')
@@ -47,28 +58,30 @@ export class Card {
     this.retry.setAttribute('role', 'timer')
     meta.append(this.presence, this.since, this.changed, this.retry)
 
+    this.strip = new Strip(`Last 24 hours of ${name} as this page saw them`, 'mini')
     this.timeline = el('ol', 'timeline')
     this.timeline.setAttribute('aria-label', `Recent transitions of ${name}`)
 
-    const actions = el('div', 'actions')
-    actions.append(
-      button('Connect', 'connect'),
-      button('Reconnect', 'reconnect'),
-      button('Log out', 'logout'),
-      button('Delete', 'delete', 'danger'),
-      button('Simulate scan', 'sim-scan', 'sim'),
-      button('Simulate drop', 'sim-drop', 'sim'),
-    )
-    for (const b of actions.querySelectorAll('button')) b.setAttribute('aria-label', `${b.textContent} ${name}`)
-    this.panelSlot = el('div', 'panel-slot')
-    card.append(head, this.display, this.reason, meta, this.timeline, actions, this.panelSlot)
+    const foot = el('footer', 'card-foot')
+    this.focusTarget = button('Details', 'open')
+    this.focusTarget.setAttribute('aria-label', `Details for ${name}`)
+    this.focusTarget.setAttribute('aria-controls', 'drawer')
+    foot.append(this.focusTarget)
+    card.append(head, this.display, this.reason, meta, this.strip.el, this.timeline, foot)
     this.el = card
+  }
+
+  /** Position in the feed, for screen readers (only a window of the feed is in the DOM). */
+  place(index: number, total: number): void {
+    this.el.setAttribute('aria-posinset', String(index + 1))
+    this.el.setAttribute('aria-setsize', String(total))
   }
 
   update(item: InstanceItem, now: number): void {
     this.item = item
     const c = item.connection
     if (this.el.dataset.state !== c.state) this.el.dataset.state = c.state
+    this.badge.dataset.state = c.state
     setText(this.badge, STATE_LABEL[c.state] ?? c.state)
     setText(this.display, c.displayStatus)
     setText(this.reason, reasonText(c.reason))
@@ -90,11 +103,13 @@ export class Card {
     setText(this.retry, retryText(this.item.connection.retryAt, now))
   }
 
-  renderTimeline(entries: readonly Transition[]): void {
-    const items = entries.map((t) => {
+  /** The strip of the last 24 h and the newest transitions, from what the stream has shown. */
+  renderTimeline(entries: readonly Transition[], now: number): void {
+    this.strip.render(entries, now)
+    const items = entries.slice(0, CARD_TRANSITIONS).map((t) => {
       const li = el('li')
       li.dataset.state = t.state
-      const time = el('time', '', clockText(t.at))
+      const time = el('time', '', whenText(t.at, now))
       time.dateTime = t.at
       li.append(time, ` ${STATE_LABEL[t.state] ?? t.state} — ${t.displayStatus}`)
       return li

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { changedText, clockText, duration, phoneText, reasonText, retryText, sinceText } from './format.js'
+import { changedText, clockText, duration, percentText, phoneText, reasonText, retryText, sinceText, whenText } from './format.js'
 
 const NOW = Date.parse('2025-01-01T12:00:00.000Z')
 
@@ -64,5 +64,19 @@ describe('changedText', () => {
     expect(changedText('2025-01-01T11:59:56.000Z', NOW)).toBe('changed 4s ago')
     expect(changedText('2025-01-01T12:00:09.000Z', NOW)).toBe('changed 0s ago')
     expect(changedText(null, NOW)).toBe('')
+  })
+})
+
+describe('percentText', () => {
+  it('shows one decimal, rounds down so that 100% means all of it, and a dash when unknown', () => {
+    expect([percentText(1), percentText(0.99999), percentText(0.75), percentText(0.0004), percentText(0), percentText(null)]).toEqual(['100%', '99.9%', '75.0%', '0.0%', '0%', '–'])
+  })
+})
+
+describe('whenText', () => {
+  it('shows the clock time within a day, and the date before it', () => {
+    const now = new Date(2025, 0, 3, 12, 0, 0).getTime()
+    expect(whenText(new Date(2025, 0, 3, 1, 2, 3).toISOString(), now)).toBe('01:02:03')
+    expect(whenText(new Date(2025, 0, 1, 1, 2, 3).toISOString(), now)).toBe('2025-01-01 01:02:03')
   })
 })

@@ -76,3 +76,19 @@ export function countStates(items: Iterable<InstanceItem>): Record<State, number
 function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n)
 }
+
+/** A share as a percentage with one decimal (`99.9%`); `100%` only when complete; `–` when unknown. */
+export function percentText(share: number | null): string {
+  if (share === null || Number.isNaN(share)) return '–'
+  if (share >= 1) return '100%'
+  if (share <= 0) return '0%'
+  return `${(Math.floor(share * 1000) / 10).toFixed(1)}%`
+}
+
+/** The clock time of an ISO instant, with its date (`2025-01-01 14:03:09`) when older than a day. */
+export function whenText(iso: string, now: number): string {
+  const at = Date.parse(iso)
+  if (Number.isNaN(at) || now - at < 86_400_000) return clockText(iso)
+  const d = new Date(at)
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clockText(iso)}`
+}

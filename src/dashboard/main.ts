@@ -1,11 +1,13 @@
 /**
  * @module Dashboard entry: sign-in (the token lives in sessionStorage, never in the page URL),
- * the stream through the package's own StatusClient, the reconnect banner, notices and the
- * create form.
+ * the stream through the package's own StatusClient, the view in the URL fragment (search,
+ * filters, sort, cards or table, the open drawer), the reconnect banner, notices and the create
+ * form.
  */
 import { StatusClient, type ClientEvent } from '../client/index.js'
 import { ApiError, apiWith, type Api } from './api.js'
 import { Board } from './board.js'
+import { parseView, viewHash, type View } from './view-state.js'
 
 const TOKEN_KEY = 'statushub.token'
 
@@ -16,6 +18,7 @@ const tokenInput = $<HTMLInputElement>('token')
 const loginError = $('login-error')
 const boardSection = $('board')
 const counters = $('counters')
+const instances = $('instances')
 const banner = $('banner')
 const notice = $('notice')
 const signOut = $<HTMLButtonElement>('signout')
@@ -77,21 +80,52 @@ function start(token: string, api: Api): void {
     // One DOM pass per frame however many diffs arrive; none while the tab is hidden.
     schedule: (flush) => requestAnimationFrame(flush),
   })
-  const board = new Board($('cards'), counters, client, api, notify)
+  const board = new Board(
+    {
+      viewport: instances,
+      drawerSlot: $('drawer-slot'),
+      controls: {
+        states: counters,
+        reasons: $('reasons'),
+        reasonBar: $('reason-bar'),
+        search: $<HTMLInputElement>('search'),
+        sort: $<HTMLSelectElement>('sort'),
+        modes: $('modes'),
+        shown: $('shown'),
+        clear: $<HTMLButtonElement>('clear'),
+      },
+    },
+    client,
+    api,
+    notify,
+    parseView(location.hash),
+    writeView,
+  )
   session = { client, board, api }
   client.on('state', onState)
   client.on('error', (e) => notify('error', 'Stream', e.message))
   login.hidden = true
   boardSection.hidden = false
   counters.hidden = false
+  createForm.hidden = false
   signOut.hidden = false
   client.start()
   // The simulator's buttons exist only when the hub runs simulated sockets.
   api('GET', '/api/sim/status').then(
-    (r) => document.body.classList.toggle('sim', r.simulated === true),
-    () => document.body.classList.remove('sim'),
+    (r) => board.setSimulated(r.simulated === true),
+    () => board.setSimulated(false),
   )
 }
+
+/** The view goes into the fragment without a history entry per keystroke; the token never does. */
+function writeView(v: View): void {
+  const hash = viewHash(v)
+  if (hash === location.hash || (hash === '' && location.hash === '')) return
+  history.replaceState(history.state, '', `${location.pathname}${location.search}${hash}`)
+}
+
+// A fragment edited by hand, or a link followed within the page.
+addEventListener('hashchange', () => session?.board.setView(parseView(location.hash)))
 
 /** Stops the stream and returns to the sign-in form, optionally saying why. */
 function end(why: string): void {
@@ -103,6 +137,7 @@ function end(why: string): void {
   }
   boardSection.hidden = true
   counters.hidden = true
+  createForm.hidden = true
   signOut.hidden = true
   login.hidden = false
   loginError.textContent = why

@@ -25,10 +25,10 @@ describe('Timelines', () => {
     const t = new Timelines()
     const a = item({})
     const b = item({ state: 'connecting', displayStatus: 'Connecting…', since: '2025-01-01T00:00:05.000Z' })
-    expect(t.record(a, b, '2025-01-01T00:00:06.000Z')).toBe(true)
+    expect(t.record(a, b, '2025-01-01T00:00:06.000Z', 41)).toBe(true)
     expect(t.of('sales')).toEqual([
-      { at: '2025-01-01T00:00:05.000Z', state: 'connecting', displayStatus: 'Connecting…' },
-      { at: '2025-01-01T00:00:00.000Z', state: 'disconnected', displayStatus: 'Disconnected' },
+      { at: '2025-01-01T00:00:05.000Z', seq: 41, state: 'connecting', reason: null, displayStatus: 'Connecting…' },
+      { at: '2025-01-01T00:00:00.000Z', seq: null, state: 'disconnected', reason: null, displayStatus: 'Disconnected' },
     ])
   })
 
@@ -37,10 +37,20 @@ describe('Timelines', () => {
     const a = item({ state: 'connecting', displayStatus: 'Reconnecting (connection lost), attempt 1' })
     const b = item({ state: 'connecting', displayStatus: 'Reconnecting (connection lost), attempt 2' })
     t.record(a, b, '2025-01-01T00:01:00.000Z')
-    expect(t.of('sales')[0]).toEqual({ at: '2025-01-01T00:01:00.000Z', state: 'connecting', displayStatus: 'Reconnecting (connection lost), attempt 2' })
+    expect(t.of('sales')[0]).toEqual({ at: '2025-01-01T00:01:00.000Z', seq: null, state: 'connecting', reason: null, displayStatus: 'Reconnecting (connection lost), attempt 2' })
   })
 
-  it('ignores changes that touch neither state nor displayStatus', () => {
+  it('records a change of reason alone, with the reason', () => {
+    const t = new Timelines()
+    const lost = { code: 408, name: 'connectionLost', message: 'Connection Lost' }
+    const closed = { code: 428, name: 'connectionClosed', message: 'Connection Terminated' }
+    const a = item({ state: 'connecting', displayStatus: 'Connecting…', reason: lost })
+    expect(t.record(a, item({ state: 'connecting', displayStatus: 'Connecting…', reason: { ...lost } }), 'x')).toBe(false)
+    expect(t.record(a, item({ state: 'connecting', displayStatus: 'Connecting…', reason: closed }), '2025-01-01T00:02:00.000Z', 7)).toBe(true)
+    expect(t.of('sales')[0]).toEqual({ at: '2025-01-01T00:02:00.000Z', seq: 7, state: 'connecting', reason: closed, displayStatus: 'Connecting…' })
+  })
+
+  it('ignores changes that touch neither state, reason nor displayStatus', () => {
     const t = new Timelines()
     expect(t.record(item({}), item({ presenceStatus: 'available' }), 'x')).toBe(false)
     expect(t.of('sales')).toEqual([])

@@ -55,7 +55,7 @@ let consoleErrors: string[] = []
 /** Console errors the running test provokes on purpose. */
 let expectedConsole: RegExp | null = null
 
-async function signIn(t = token, opts: { clock?: boolean } = {}): Promise<Page> {
+async function signIn(t = token, opts: { clock?: boolean; hash?: string } = {}): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
   page.on('dialog', (d) => void d.accept())
   page.on('console', (m) => {
@@ -65,13 +65,21 @@ async function signIn(t = token, opts: { clock?: boolean } = {}): Promise<Page> 
   })
   page.on('pageerror', (err) => consoleErrors.push(String(err)))
   if (opts.clock) await page.clock.install()
-  await page.goto(`${base}/`)
+  await page.goto(`${base}/${opts.hash ?? ''}`)
   await page.fill('#token', t)
   await page.press('#token', 'Enter')
   return page
 }
 
 const card = (page: Page, name: string) => page.locator(`.card[data-name="${name}"]`)
+
+/** Opens the drawer of `name` from its card, where the instance's actions are. */
+async function drawerOf(page: Page, name: string) {
+  await card(page, name).getByRole('button', { name: `Details for ${name}` }).click()
+  const drawer = page.locator('#drawer')
+  await expect.poll(() => drawer.getAttribute('data-name')).toBe(name)
+  return drawer
+}
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -184,19 +192,24 @@ describe('dashboard', () => {
     const fresh = card(page, 'fresh')
     await expect.poll(() => fresh.getAttribute('data-state')).toBe('disconnected')
 
-    // Keyboard: the card's buttons are real buttons, reachable and pressed with Enter.
-    await fresh.getByRole('button', { name: 'Connect fresh', exact: true }).focus()
+    // Keyboard: the drawer's buttons are real buttons, reachable and pressed with Enter.
+    await fresh.getByRole('button', { name: 'Details for fresh' }).press('Enter')
+    const drawer = page.locator('#drawer')
+    await expect.poll(() => drawer.getAttribute('data-name')).toBe('fresh')
+    await drawer.getByRole('button', { name: 'Connect fresh', exact: true }).focus()
     await page.keyboard.press('Enter')
-    const qr = fresh.locator('img.qr')
+    const qr = drawer.locator('img.qr')
     await expect.poll(() => qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/)
     expect(await qr.isVisible()).toBe(true)
     await expect.poll(() => fresh.getAttribute('data-state')).toBe('connecting')
     expect(await fresh.locator('.display').textContent()).toBe('Waiting for QR scan')
 
-    await fresh.getByRole('button', { name: 'Simulate scan fresh' }).click()
+    await drawer.getByRole('button', { name: 'Simulate scan fresh' }).click()
     await expect.poll(() => fresh.getAttribute('data-state'), { timeout: 10_000 }).toBe('connected')
     expect(await fresh.locator('.badge').textContent()).toBe('connected')
-    expect(await fresh.locator('.panel').count()).toBe(0)
+    expect(await drawer.locator('.panel').count()).toBe(0)
+    // Connected: linking no longer applies, so the drawer stops offering it.
+    expect(await drawer.getByRole('button', { name: 'Connect fresh', exact: true }).isVisible()).toBe(false)
     await page.close()
   })
 
@@ -207,7 +220,7 @@ describe('dashboard', () => {
     page.on('request', (r) => {
       if (r.url().includes('/api/instance/connect/slowscan')) connects.push(r.url())
     })
-    const c = card(page, 'slowscan')
+    const c = await drawerOf(page, 'slowscan')
     await c.getByRole('button', { name: 'Connect slowscan', exact: true }).click()
     await expect.poll(() => c.locator('img.qr').getAttribute('src')).toMatch(/^data:image\/png;base64,/)
     expect(connects).toHaveLength(1)
@@ -215,7 +228,7 @@ describe('dashboard', () => {
     expect(connects).toHaveLength(1)
     await page.clock.fastForward(1_500)
     await expect.poll(() => connects.length).toBe(2)
-    await c.getByRole('button', { name: 'Close' }).click()
+    await c.getByRole('button', { name: 'Close', exact: true }).click()
     await page.clock.fastForward(31_000)
     expect(connects).toHaveLength(2)
     await page.close()
@@ -224,7 +237,7 @@ describe('dashboard', () => {
   it('shows a pairing code for a typed number', async () => {
     running.hub.createInstance(accountId(), 'bycode', defaultConfig())
     const page = await signIn()
-    const c = card(page, 'bycode')
+    const c = await drawerOf(page, 'bycode')
     await c.getByRole('button', { name: 'Connect bycode', exact: true }).click()
     await c.getByLabel('Or pair by phone number').fill('5511999990000')
     await c.getByRole('button', { name: 'Get pairing code' }).click()
@@ -236,13 +249,13 @@ describe('dashboard', () => {
   it('shows an action error exactly as the API words it', async () => {
     running.hub.createInstance(accountId(), 'unpaired', defaultConfig())
     const page = await signIn()
-    await card(page, 'unpaired').getByRole('button', { name: 'Reconnect unpaired' }).click()
+    await (await drawerOf(page, 'unpaired')).getByRole('button', { name: 'Reconnect unpaired' }).click()
     await expect.poll(() => page.textContent('#notice .msg')).toBe('Instance has no saved session — call /connect first')
     expect(await page.getAttribute('#notice', 'role')).toBe('alert')
     await page.close()
   })
 
-  it('reconnects a dropped instance and logs it out from its card', async () => {
+  it('reconnects a dropped instance and logs it out from its drawer', async () => {
     running.hub.createInstance(accountId(), 'roamer', defaultConfig())
     await wa.connect(instance('roamer'), { timeoutMs: 5000 })
     await wa.simulator!.scan(instance('roamer').id)
@@ -251,11 +264,14 @@ describe('dashboard', () => {
     // 403 is not retried: the card stays disconnected until someone reconnects it.
     await wa.simulator!.close(instance('roamer').id, 403, 'Forbidden')
     await expect.poll(() => card(page, 'roamer').getAttribute('data-state')).toBe('disconnected')
-    await card(page, 'roamer').getByRole('button', { name: 'Reconnect roamer' }).click()
+    const drawer = await drawerOf(page, 'roamer')
+    await drawer.getByRole('button', { name: 'Reconnect roamer' }).click()
     await expect.poll(() => card(page, 'roamer').getAttribute('data-state')).toBe('connected')
     expect(await page.textContent('#notice .msg')).toBe('Reconnect initiated')
+    // Connected: reconnecting no longer applies.
+    expect(await drawer.getByRole('button', { name: 'Reconnect roamer' }).isVisible()).toBe(false)
 
-    await card(page, 'roamer').getByRole('button', { name: 'Log out roamer' }).click()
+    await drawer.getByRole('button', { name: 'Log out roamer' }).click()
     await expect.poll(() => card(page, 'roamer').getAttribute('data-state')).toBe('loggedout')
     expect(await card(page, 'roamer').locator('.display').textContent()).toBe('Logged out')
     await expect.poll(() => page.textContent('#notice .msg')).toBe('Instance logged out')
@@ -277,10 +293,32 @@ describe('dashboard', () => {
     running.hub.createInstance(accountId(), 'doomed', defaultConfig())
     const page = await signIn()
     await expect.poll(() => card(page, 'doomed').count()).toBe(1)
-    await card(page, 'doomed').getByRole('button', { name: 'Delete doomed' }).click()
+    await (await drawerOf(page, 'doomed')).getByRole('button', { name: 'Delete doomed' }).click()
     await expect.poll(() => card(page, 'doomed').count()).toBe(0)
+    // Its drawer closes with it, and the URL forgets it.
+    expect(await page.locator('#drawer').isVisible()).toBe(false)
+    expect(page.url()).toBe(`${base}/`)
     expect(await page.textContent('#notice .msg')).toBe('Instance deleted')
     expect((await call('GET', '/api/instance/list?instanceName=doomed')).status).toBe(404)
+    await page.close()
+  })
+
+  it('leaves nothing of a signed-out session listening: one Details click after signing in again asks for one history', async () => {
+    const page = await signIn()
+    await expect.poll(() => card(page, 'sales').count()).toBe(1)
+    await page.click('#signout')
+    await expect.poll(() => page.isVisible('#login')).toBe(true)
+    await page.fill('#token', token)
+    await page.press('#token', 'Enter')
+    const asked: string[] = []
+    page.on('request', (r) => {
+      if (r.url().includes('/api/instance/history/')) asked.push(new URL(r.url()).pathname)
+    })
+    await drawerOf(page, 'sales')
+    // Whichever answer the hub gives (its history, or 404 while it has no such route), one answer.
+    await expect.poll(() => page.getAttribute('#drawer .history', 'data-source')).not.toBe('loading')
+    expect(asked).toEqual(['/api/instance/history/sales'])
+    expect(await page.locator('#drawer').count()).toBe(1)
     await page.close()
   })
 
@@ -306,10 +344,11 @@ describe('dashboard', () => {
 
   it('collapses the grid to one column in a narrow window', async () => {
     const page = await signIn()
-    await page.setViewportSize({ width: 360, height: 800 })
     await expect.poll(() => page.locator('.card').count()).toBeGreaterThanOrEqual(NAMES.length)
-    const xs = await page.locator('.card').evaluateAll((els) => els.slice(0, 4).map((e) => Math.round(e.getBoundingClientRect().x)))
-    expect(new Set(xs).size).toBe(1)
+    await page.setViewportSize({ width: 360, height: 800 })
+    // One column: the grid renders fewer cards, every one at the same x.
+    await expect.poll(() => page.locator('.card').evaluateAll((els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().x))).size)).toBe(1)
+    expect(await page.locator('.card').count()).toBeGreaterThanOrEqual(2)
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
     expect(overflow).toBe(0)
     await page.close()
@@ -338,34 +377,42 @@ describe('dashboard', () => {
     await page.screenshot({ path: file, fullPage: true })
     expect(statSync(file).size).toBeGreaterThan(20_000)
     const counts = await page.locator('[data-count]').allTextContents()
-    expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(await page.locator('.card').count())
+    const total = running.hub.accounts()[0]!.ids.length
+    expect(counts.map((c) => Number(c.replace(/,/g, ''))).reduce((a, b) => a + b, 0)).toBe(total)
+    expect(await page.textContent('#shown')).toBe(`${total} instances`)
     await page.close()
   })
 
-  it('renders 1,000 instances and folds a burst of 5,000 changes into per-frame batches of the changed cards', async () => {
+  it('renders 1,000 instances (a screenful in the DOM) and folds a burst of 5,000 changes into per-frame batches of the changed cards', async () => {
     const { account, token: bigToken } = running.hub.createAccount('big', 1000)
     const ids: number[] = []
     for (let i = 0; i < 1000; i++) ids.push(running.hub.createInstance(account.id, `n${String(i).padStart(4, '0')}`, defaultConfig()).instance.id)
-    const page = await signIn(bigToken)
-    await expect.poll(() => page.locator('.card').count(), { timeout: 10_000 }).toBe(1000)
+    // Sorted by name, so that the burst moves no card in the order.
+    const page = await signIn(bigToken, { hash: '#sort=name' })
+    await expect.poll(() => page.textContent('#shown'), { timeout: 10_000 }).toBe('1,000 instances')
+    const rendered = await page.locator('.card').count()
+    expect(rendered).toBeGreaterThan(0)
+    expect(rendered).toBeLessThanOrEqual(40)
     // Tag every card node: a full re-render would replace them and lose the tag.
     await page.locator('.card').evaluateAll((els) => els.forEach((e) => ((e as HTMLElement & { tagged?: boolean }).tagged = true)))
-    const rendersBefore = Number(await page.getAttribute('#cards', 'data-renders'))
+    const rendersBefore = Number(await page.getAttribute('#instances', 'data-renders'))
 
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 1000; i++) {
         running.hub.updateStatus(ids[i]!, { state: round % 2 ? 'connected' : 'connecting', displayStatus: `round ${round}` })
       }
     }
-    await expect.poll(() => page.textContent('[data-count="connecting"]'), { timeout: 15_000 }).toBe('1000')
-    await expect.poll(() => page.locator('.card[data-name="n0999"] .display').textContent(), { timeout: 15_000 }).toBe('round 4')
+    await expect.poll(() => page.textContent('[data-count="connecting"]'), { timeout: 15_000 }).toBe('1,000')
+    const last = `n${String(rendered - 1).padStart(4, '0')}`
+    await expect.poll(() => page.locator(`.card[data-name="${last}"] .display`).textContent(), { timeout: 15_000 }).toBe('round 4')
 
-    const batches = Number(await page.getAttribute('#cards', 'data-renders')) - rendersBefore
+    const batches = Number(await page.getAttribute('#instances', 'data-renders')) - rendersBefore
     // 5,000 diffs arrive in a handful of WebSocket messages; one batch per animation frame, never one per diff.
     expect(batches).toBeGreaterThan(0)
     expect(batches).toBeLessThan(500)
     const tagged = await page.locator('.card').evaluateAll((els) => els.filter((e) => (e as HTMLElement & { tagged?: boolean }).tagged).length)
-    expect(tagged).toBe(1000)
+    expect(tagged).toBe(rendered)
+    expect(await page.locator('.card').count()).toBe(rendered)
     await page.close()
   }, 30_000)
 
