@@ -371,7 +371,13 @@ describe('dashboard', () => {
       else await sim.close(instance(name).id, codes[i % codes.length]!, 'Connection Terminated')
       await new Promise((r) => setTimeout(r, 50))
     }
-    await page.waitForTimeout(700)
+    // The page has caught up once every card shows the state the hub holds.
+    await expect
+      .poll(async () => {
+        const shown = await page.locator('.card').evaluateAll((els) => els.map((e) => [e.getAttribute('data-name'), e.getAttribute('data-state')]))
+        return shown.filter(([name]) => NAMES.includes(name!)).every(([name, state]) => state === live(name!).status.state)
+      })
+      .toBe(true)
     mkdirSync(ARTIFACTS, { recursive: true })
     const file = join(ARTIFACTS, 'dashboard-flapping.png')
     await page.screenshot({ path: file, fullPage: true })

@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/app/config.js'
 import { defaultConfig } from '../../src/core/integrations.js'
 import type { WhatsAppControl } from '../../src/ports/whatsapp.js'
 import { tempDir } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
 import { byName, countOf, createFleet, FLAPPERS, FLEET, MEMBERS, type Member } from './fleet.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -50,13 +51,6 @@ function ref(name: string) {
 
 const stateOf = (name: string) => running.hub.lookup(account.id, name)!.status.state
 
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 /** Opens the dashboard at `hash`, signs in and waits for the whole fleet. */
 async function open(hash = ''): Promise<Page> {
@@ -122,7 +116,7 @@ beforeAll(async () => {
     await wa.connect(ref(name), { timeoutMs: 5000 })
     await wa.simulator!.scan(ref(name).id)
   }
-  await until(() => FLAPPERS.every((n) => stateOf(n) === 'connected'), 'the flappers to connect')
+  await until(() => FLAPPERS.every((n) => stateOf(n) === 'connected'), { what: 'the flappers to connect', ms: 15_000 })
   base = `http://127.0.0.1:${running.port}`
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
 }, 90_000)
@@ -325,8 +319,8 @@ describe('dashboard with 10,003 instances', () => {
     await expect.poll(() => shownNames(page, '.card')).toEqual(['flap-a'])
     for (let i = 0; i < 3; i++) {
       await wa.simulator!.close(ref('flap-a').id, 428, 'Connection Terminated')
-      await until(() => stateOf('flap-a') === 'connecting', 'flap-a to drop')
-      await until(() => stateOf('flap-a') === 'connected', 'flap-a to come back')
+      await until(() => stateOf('flap-a') === 'connecting', { what: 'flap-a to drop', ms: 15_000 })
+      await until(() => stateOf('flap-a') === 'connected', { what: 'flap-a to come back', ms: 15_000 })
     }
     await expect.poll(() => page.getAttribute('.card[data-name="flap-a"]', 'data-state')).toBe('connected')
     await page.getByRole('button', { name: 'Details for flap-a' }).click()
@@ -406,7 +400,7 @@ describe('dashboard with 10,003 instances', () => {
     // A drop after the answer joins it from the stream, in front.
     await wa.simulator!.close(ref('flap-c').id, 428, 'Connection Terminated')
     await expect.poll(() => history.locator('.history-list li >> nth=0').getAttribute('data-state')).toBe('connecting')
-    await until(() => stateOf('flap-c') === 'connected', 'flap-c to come back')
+    await until(() => stateOf('flap-c') === 'connected', { what: 'flap-c to come back', ms: 15_000 })
     await page.close()
   })
 
