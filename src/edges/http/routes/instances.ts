@@ -9,13 +9,17 @@ import { createInstanceBody } from '../../../protocol/rest-bodies.js'
 import { sendBytes, sendNotModified, sendOk, type Ctx } from '../http.js'
 import type { ListCache } from '../list-cache.js'
 import type { Router } from '../route.js'
+import { newSigningSecret } from '../../webhooks/signing.js'
 import { parseBody } from './parse.js'
 
 export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsAppControl | null): void {
   r.add('post', '/api/instance/new', { who: 'account', body: true, create: true }, (ctx, p, body) => {
     if (p.kind !== 'account') return
     const b = parseBody(createInstanceBody, body)
-    const { instance, token } = hub.createInstance(p.accountId, b.name, configFromCreate(b), b.token)
+    const config = configFromCreate(b, newSigningSecret())
+    const { instance, token } = hub.createInstance(p.accountId, b.name, config, b.token)
+    // An inline webhook is created enabled: its signing secret is shown here, once.
+    const secret = config.webhooks.default?.signingSecret ?? ''
     sendOk(
       ctx,
       'Instance created',
@@ -27,6 +31,7 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
           token,
           status: instance.status.state,
         },
+        ...(secret === '' ? {} : { signingSecret: secret }),
       },
       201,
     )
