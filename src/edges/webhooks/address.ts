@@ -49,7 +49,7 @@ export class RefusedAddress extends Error {
 export function refusal(ip: string, host: string | null): RefusedAddress | null {
   const kind = addressKind(ip)
   if (kind === null) return null
-  const article = /^[aeio]/.test(kind) ? 'an' : 'a'
+  const article = kind === 'unspecified' || kind === 'invalid' ? 'an' : 'a'
   const what = host === null || host === ip ? `${ip} is` : `${host} resolves to ${ip},`
   return new RefusedAddress(`refused: ${what} ${article} ${kind} address; set HUB_WEBHOOK_ALLOW_PRIVATE=true to allow`)
 }
