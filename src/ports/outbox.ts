@@ -59,11 +59,8 @@ export interface OutboxStore {
   dead(pos: number, at: number, error: string, attempted: boolean): void
   /** Dead-letters every pending delivery of the webhook except `exceptPos`; returns how many. */
   deadAllPending(instanceId: number, label: string, error: string, exceptPos: number | null): number
-  /**
-   * Dead-letters the oldest pending deliveries of the webhook so that at most `keep` stay
-   * pending, never `exceptPos` (the one in flight, which counts towards `keep`). Returns how many.
-   */
-  trimPending(instanceId: number, label: string, keep: number, exceptPos: number | null, error: string): number
+  /** Dead-letters the `count` oldest pending deliveries of the webhook, never `exceptPos` (the one in flight); returns how many. */
+  deadOldestPending(instanceId: number, label: string, count: number, exceptPos: number | null, error: string): number
   /** Dead deliveries back to pending, attempts reset, age restarting at `at`; how many per label. */
   requeueDead(instanceId: number, labels: readonly string[], at: number): Map<string, number>
   /** Newest first. */

@@ -87,6 +87,19 @@ describe('webhook failures', () => {
     await until(async () => (await deliveries(h, 'slow'))[0]!.status === 'delivered', 'delivered')
   })
 
+  it('reads only the start of an answer\'s body: a 200 with an endless body is delivered before the timeout', async () => {
+    const rx = await receiver()
+    rx.behave({ status: 200, endless: true })
+    const id = await hooked(h, 'chatty', `${rx.url}/chatty`)
+    change(h, id, 0)
+    change(h, id, 1)
+    const list = await untilValue(() => deliveries(h, 'chatty'), (l) => l.length === 2 && l.every((d) => d.status === 'delivered'))
+    expect(list.map((d) => [d.attempts, d.lastError])).toEqual([
+      [1, null],
+      [1, null],
+    ])
+  })
+
   it('disables the webhook on 410, dead-letters what was pending, and plans nothing more for it', async () => {
     const rx = await receiver()
     rx.behave(() => (rx.received.length === 1 ? { status: 500 } : { status: 410 }))

@@ -14,7 +14,7 @@ export interface Received {
   answered: number | null
 }
 
-export type Behaviour = { status: number; headers?: Record<string, string> } | 'drop' | 'hang'
+export type Behaviour = { status: number; headers?: Record<string, string>; endless?: boolean } | 'drop' | 'hang'
 
 export interface Receiver {
   url: string
@@ -66,6 +66,15 @@ export async function startReceiver(): Promise<Receiver> {
       if (b === 'drop') return void req.socket.destroy()
       if (b === 'hang') return void hanging.push({ res, rec })
       rec.answered = b.status
+      if (b.endless === true) {
+        // A body that never ends: only a client that stops reading gets past it.
+        res.writeHead(b.status, b.headers)
+        const more = () => {
+          while (!res.destroyed && res.write(Buffer.alloc(64 * 1024, 120)));
+          if (!res.destroyed) res.once('drain', more)
+        }
+        return more()
+      }
       res.writeHead(b.status, b.headers).end('ok')
     })
   })

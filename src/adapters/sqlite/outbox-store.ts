@@ -36,7 +36,7 @@ export class SqliteOutbox implements OutboxStore {
     retry: Database.Statement
     dead: Database.Statement
     deadAll: Database.Statement
-    trim: Database.Statement
+    deadOldest: Database.Statement
     requeue: Database.Statement
     listAll: Database.Statement
     listByLabel: Database.Statement
@@ -63,12 +63,11 @@ export class SqliteOutbox implements OutboxStore {
       deadAll: db.prepare(
         `UPDATE webhook_outbox SET status = 'dead', last_error = @error WHERE instance_id = @instanceId AND label = @label AND status = 'pending' AND pos != @except`,
       ),
-      trim: db.prepare(
-        `UPDATE webhook_outbox SET status = 'dead', last_error = @error
-         WHERE instance_id = @instanceId AND label = @label AND status = 'pending' AND pos != @except
-           AND pos < (SELECT min(pos) FROM (SELECT pos FROM webhook_outbox
-                      WHERE instance_id = @instanceId AND label = @label AND status = 'pending' AND pos != @except
-                      ORDER BY pos DESC LIMIT @keep))`,
+      // Walks only the rows it drops, from the oldest: cheap however long the backlog is.
+      deadOldest: db.prepare(
+        `UPDATE webhook_outbox SET status = 'dead', last_error = @error WHERE pos IN (
+           SELECT pos FROM webhook_outbox WHERE instance_id = @instanceId AND label = @label AND status = 'pending' AND pos != @except
+           ORDER BY pos LIMIT @count)`,
       ),
       requeue: db.prepare(
         `UPDATE webhook_outbox SET status = 'pending', attempts = 0, queued_at = @at, next_attempt_at = @at WHERE instance_id = @instanceId AND label = @label AND status = 'dead'`,
@@ -112,10 +111,8 @@ export class SqliteOutbox implements OutboxStore {
     return this.s.deadAll.run({ instanceId, label, error, except: exceptPos ?? -1 }).changes
   }
 
-  trimPending(instanceId: number, label: string, keep: number, exceptPos: number | null, error: string): number {
-    const others = exceptPos === null ? keep : keep - 1
-    if (others <= 0) return this.deadAllPending(instanceId, label, error, exceptPos)
-    return this.s.trim.run({ instanceId, label, keep: others, except: exceptPos ?? -1, error }).changes
+  deadOldestPending(instanceId: number, label: string, count: number, exceptPos: number | null, error: string): number {
+    return this.s.deadOldest.run({ instanceId, label, count, except: exceptPos ?? -1, error }).changes
   }
 
   requeueDead(instanceId: number, labels: readonly string[], at: number): Map<string, number> {

@@ -62,7 +62,7 @@ describe('the webhook sender', () => {
     // random() = 0.5: each delay is 0.75 × min(8 s, 1 s × 2^attempt); the last retry is moved to the age bound.
     expect(s.calls.map((c) => c.at)).toEqual([0, 750, 2250, 5250, 11250, 17250, 23250, 29250, 35250, 41250, 47250, 53250, 59250, 60000])
     expect(s.list().map((d) => [d.status, d.attempts, d.lastError])).toEqual([['dead', 14, 'HTTP 503']])
-    expect(s.sender.stats()).toEqual({ delivered: 0, retried: 13, dead: 1, pending: 0 })
+    expect(s.sender.stats()).toEqual({ delivered: 0, retried: 13, dead: 1, pending: 0, held: 0 })
     await s.sender.stop()
     s.close()
   })
@@ -84,7 +84,7 @@ describe('the webhook sender', () => {
       [2, 'delivered', 1],
       [1, 'delivered', 3],
     ])
-    expect(s.sender.stats()).toEqual({ delivered: 3, retried: 2, dead: 0, pending: 0 })
+    expect(s.sender.stats()).toEqual({ delivered: 3, retried: 2, dead: 0, pending: 0, held: 0 })
     await s.sender.stop()
     s.close()
   })
@@ -133,12 +133,33 @@ describe('the webhook sender', () => {
     s.close()
   })
 
+  it('holds at most a window of a backlog in memory while the receiver is down, then streams it in order', async () => {
+    let up = false
+    const s = setup({ webhookRetryMaxMs: 1000 }, () => (up ? { kind: 'answered', status: 200 } : { kind: 'failed', error: 'network error: ECONNREFUSED' }))
+    s.sender.start()
+    s.add(2000)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(s.sender.stats()).toMatchObject({ pending: 2000, held: 16 })
+    up = true
+    s.calls.length = 0
+    let most = 0
+    for (let t = 0; t < 200 && s.sender.stats().delivered < 2000; t++) {
+      await vi.advanceTimersByTimeAsync(100)
+      most = Math.max(most, s.sender.stats().held)
+    }
+    expect(s.calls.map((c) => c.id)).toEqual([...Array(2000).keys()].map((i) => `msg_e_1_${i + 1}_default`))
+    expect(most).toBeLessThanOrEqual(16)
+    expect(s.sender.stats()).toMatchObject({ delivered: 2000, pending: 0, held: 0 })
+    await s.sender.stop()
+    s.close()
+  })
+
   it('keeps the newest 500 delivered per webhook when it prunes', async () => {
     const s = setup({}, () => ({ kind: 'answered', status: 204 }))
     s.sender.start()
     s.add(505)
     await vi.advanceTimersByTimeAsync(100)
-    expect(s.sender.stats()).toEqual({ delivered: 505, retried: 0, dead: 0, pending: 0 })
+    expect(s.sender.stats()).toEqual({ delivered: 505, retried: 0, dead: 0, pending: 0, held: 0 })
     expect(s.sender.prune()).toBe(5)
     const kept = s.list()
     expect([kept.length, kept[0]!.seq, kept.at(-1)!.seq]).toEqual([500, 505, 6])

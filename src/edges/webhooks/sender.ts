@@ -48,6 +48,8 @@ export interface SenderStats {
   dead: number
   /** Pending deliveries, committed or about to be. */
   pending: number
+  /** Deliveries held in memory (at most WINDOW per webhook with work); the rest wait on disk. */
+  held: number
 }
 
 interface Hook {
@@ -96,8 +98,12 @@ export class Sender {
 
   stats(): SenderStats {
     let pending = 0
-    for (const h of this.hooks.values()) pending += h.pending + h.planned
-    return { ...this.counts, pending }
+    let held = 0
+    for (const h of this.hooks.values()) {
+      pending += h.pending + h.planned
+      held += h.window.length
+    }
+    return { ...this.counts, pending, held }
   }
 
   /** Picks up what the store holds from earlier runs. */
@@ -130,7 +136,8 @@ export class Sender {
     if (this.stopped) return
     for (const hook of touched) {
       this.trim(hook)
-      this.enqueue(hook)
+      // A webhook waiting out a retry keeps waiting: new rows queue behind its head.
+      if (hook.timer === null) this.enqueue(hook)
     }
     this.schedulePump()
   }
@@ -365,11 +372,11 @@ export class Sender {
     hook.window = []
   }
 
-  /** Past HUB_WEBHOOK_MAX_PENDING committed pending rows, the oldest are dead-lettered. */
+  /** Past HUB_WEBHOOK_MAX_PENDING committed pending rows (the one in flight included), the oldest are dead-lettered. */
   private trim(hook: Hook): void {
     const max = this.cfg.webhookMaxPending
     if (hook.pending <= max) return
-    const n = this.outbox.trimPending(hook.instanceId, hook.label, max, hook.inFlight?.pos ?? null, `dropped: more than ${max} deliveries pending for this webhook`)
+    const n = this.outbox.deadOldestPending(hook.instanceId, hook.label, hook.pending - max, hook.inFlight?.pos ?? null, `dropped: more than ${max} deliveries pending for this webhook`)
     if (n === 0) return
     this.counts.dead += n
     hook.pending -= n
