@@ -40,11 +40,13 @@ export function fixtureInstance(k: number): FixtureInstance {
     config.webhooks.default = {
       label: 'default',
       enabled: true,
-      url: `https://hooks.example.com/wa/${k}`,
+      // Loopback: refused by the address guard before any socket opens (the bench never leaves the machine).
+      url: `http://127.0.0.1:9/wa/${k}`,
       authorization: 'Bearer secret',
       byEvents: false,
       events: ['message.exchange', 'instance.state'],
       mediaBase64: false,
+      signingSecret: `whsec_${Buffer.from(`bench-signing-secret-${String(k).padStart(10, '0')}`).toString('base64')}`,
     }
   }
   if (r() < 0.1) config.chatwoot = { ...config.chatwoot, enabled: true, status: 'active', baseUrl: 'https://chat.example.com', accountId: 3, inboxName: `inbox-${k}` }

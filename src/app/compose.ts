@@ -8,10 +8,12 @@ import type { Logger } from 'pino'
 import { latestVersion } from '../adapters/baileys/version.js'
 import { MemoryBus } from '../adapters/memory/bus.js'
 import { openDb, type OpenedDb } from '../adapters/sqlite/db.js'
+import { SqliteOutbox } from '../adapters/sqlite/outbox-store.js'
 import { SqliteStore } from '../adapters/sqlite/store.js'
 import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
 import { createHttpServer, type HttpServer } from '../edges/http/server.js'
 import { streamEdge, type StreamEdge } from '../edges/stream/index.js'
+import { webhookEdge, type WebhookEdge } from '../edges/webhooks/index.js'
 import { Hub, type FirstStart } from '../hub/hub.js'
 import type { ChangeBus } from '../ports/bus.js'
 import { systemClock, type Clock } from '../ports/clock.js'
@@ -36,6 +38,7 @@ export interface RunningHub {
   bus: ChangeBus
   http: HttpServer
   streams: StreamEdge
+  webhooks: WebhookEdge
   /** Started in this order, stopped in reverse. */
   edges: readonly Edge[]
   port: number
@@ -96,7 +99,8 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
 
   const http = createHttpServer({ hub, wa, clock, log, cfg })
   const streams = streamEdge(http, hub, bus, cfg, clock, log)
-  const edges: Edge[] = [streams]
+  const webhooks = webhookEdge({ hub, writeBehind: hub, outbox: new SqliteOutbox(opened.db), bus, router: http.router, cfg, clock, log })
+  const edges: Edge[] = [streams, webhooks]
   if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
   // Last: it serves once every route is mounted, and stops first.
   edges.push(http)
@@ -131,7 +135,7 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
     // The first start's tokens are already stored as hashes: this is the only chance to show them.
     throw new StartError(err instanceof Error ? err.message : String(err), first)
   }
-  return { hub, bus, http, streams, edges, port: http.port, wa, first, stop }
+  return { hub, bus, http, streams, webhooks, edges, port: http.port, wa, first, stop }
 }
 
 function whatsAppFor(cfg: HubConfig, hub: Hub, db: OpenedDb, log: Logger, extra: Partial<WhatsAppDeps>): WhatsAppSupervisor {

@@ -7,6 +7,11 @@
 import { z } from 'zod'
 
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def)
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true')
 
 const FIELDS = {
   port: ['HUB_PORT', int(8080, 0, 65535)],
@@ -47,6 +52,19 @@ const FIELDS = {
   accountRenderBytesPerSec: ['HUB_ACCOUNT_RENDER_BYTES_PER_SEC', int(64 * 1024 * 1024, 1024)],
   /** How long `GET /api/instance/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: ['HUB_CONNECT_TIMEOUT_MS', int(60_000, 100)],
+  /** How long a webhook delivery is retried before it is dead-lettered. */
+  webhookMaxAgeS: ['HUB_WEBHOOK_MAX_AGE_S', int(24 * 3600, 1)],
+  /** One delivery attempt, from connecting to the end of the response. */
+  webhookTimeoutMs: ['HUB_WEBHOOK_TIMEOUT_MS', int(10_000, 10, 600_000)],
+  /** Pending deliveries kept per webhook (past it the oldest are dead-lettered); also the dead letters kept. */
+  webhookMaxPending: ['HUB_WEBHOOK_MAX_PENDING', int(10_000, 1)],
+  /** Deliver to loopback, private, link-local and unique-local addresses (tests, private networks). */
+  webhookAllowPrivate: ['HUB_WEBHOOK_ALLOW_PRIVATE', bool(false)],
+  /** Deliveries in flight at once, across every webhook (each webhook has one at most). */
+  webhookConcurrency: ['HUB_WEBHOOK_CONCURRENCY', int(16, 1, 1024)],
+  /** The first retry's delay; each next one doubles, with jitter, up to the max. */
+  webhookRetryBaseMs: ['HUB_WEBHOOK_RETRY_BASE_MS', int(1000, 1)],
+  webhookRetryMaxMs: ['HUB_WEBHOOK_RETRY_MAX_MS', int(3600_000, 1)],
 } as const satisfies Record<string, readonly [`HUB_${string}`, z.ZodType]>
 
 type Fields = typeof FIELDS

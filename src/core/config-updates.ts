@@ -10,6 +10,7 @@ import {
   defaultWebhook,
   type InstanceConfig,
   type SettingsConfig,
+  type WebhookConfig,
 } from './integrations.js'
 
 type Opt<T> = { [K in keyof T]?: T[K] | undefined }
@@ -39,6 +40,8 @@ export interface WebhookInput {
   byEvents?: boolean
   events?: string[]
   mediaBase64?: boolean
+  /** Replace the signing secret (the new one is answered once). */
+  rotateSecret?: boolean
 }
 export interface WebsocketInput {
   enabled: boolean
@@ -71,18 +74,46 @@ export function withS3(c: InstanceConfig, s: S3Input): InstanceConfig {
   return { ...c, s3: next }
 }
 
-export function withWebhook(c: InstanceConfig, w: WebhookInput): InstanceConfig {
+/**
+ * `freshSecret` becomes the signing secret when the label is first enabled or when the input asks
+ * to rotate it (callers generate one per call; core draws no randomness). Re-enabling a disabled
+ * label keeps the secret it had.
+ */
+export function withWebhook(c: InstanceConfig, w: WebhookInput, freshSecret: string): InstanceConfig {
+  const { rotateSecret, ...fields } = w
+  if (rotateSecret === true && !w.enabled) throw new HubError('invalid', 'Invalid field "rotateSecret": only an enabled webhook has a signing secret to rotate')
   const prev = c.webhooks[w.label] ?? defaultWebhook(w.label)
-  const next = w.enabled
-    ? { ...prev, ...defined(w) }
-    : // Disabling keeps the row but clears where it pointed.
+  const next: WebhookConfig = w.enabled
+    ? { ...prev, ...defined(fields) }
+    : // Disabling keeps the row (and its signing secret) but clears where it pointed.
       { ...prev, enabled: false, url: '', authorization: '', events: [], mediaBase64: false, byEvents: w.byEvents ?? prev.byEvents }
   if (next.enabled && next.url === '') throw new HubError('invalid', 'Invalid field "url": required when the webhook is enabled')
+  if (next.enabled && (rotateSecret === true || !prev.signingSecret)) next.signingSecret = freshSecret
+  else next.signingSecret = prev.signingSecret ?? ''
   const webhooks = { ...c.webhooks, [w.label]: next }
   if (Object.values(webhooks).filter((h) => h.enabled).length > MAX_ENABLED_WEBHOOKS) {
     throw new HubError('invalid', `At most ${MAX_ENABLED_WEBHOOKS} enabled webhooks per instance`)
   }
   return { ...c, webhooks }
+}
+
+/** The webhook stays configured (its URL shows what was turned off) but receives nothing (a 410 answer). */
+export function withWebhookDisabled(c: InstanceConfig, label: string): InstanceConfig {
+  const hook = c.webhooks[label]
+  if (hook === undefined || !hook.enabled) return c
+  return { ...c, webhooks: { ...c.webhooks, [label]: { ...hook, enabled: false } } }
+}
+
+/**
+ * Gives every enabled webhook without a signing secret one (webhooks enabled before signing
+ * existed). Returns `c` itself when none lacks one.
+ */
+export function withSigningSecrets(c: InstanceConfig, freshSecret: () => string): InstanceConfig {
+  let webhooks: Record<string, WebhookConfig> | null = null
+  for (const [label, w] of Object.entries(c.webhooks)) {
+    if (w.enabled && !w.signingSecret) (webhooks ??= { ...c.webhooks })[label] = { ...w, signingSecret: freshSecret() }
+  }
+  return webhooks === null ? c : { ...c, webhooks }
 }
 
 export function withWebsocket(c: InstanceConfig, w: WebsocketInput): InstanceConfig {
@@ -98,8 +129,11 @@ export function withWebsocket(c: InstanceConfig, w: WebsocketInput): InstanceCon
   }
 }
 
-/** The RyzeAPI create body's inline blocks; a block is applied only when one of its fields is present. */
-export function configFromCreate(b: Record<string, unknown>): InstanceConfig {
+/**
+ * The RyzeAPI create body's inline blocks; a block is applied only when one of its fields is
+ * present. `freshSecret` signs the inline webhook when it is enabled.
+ */
+export function configFromCreate(b: Record<string, unknown>, freshSecret: string): InstanceConfig {
   let c = defaultConfig()
   const has = (prefix: string) => Object.keys(b).some((k) => k.startsWith(prefix) && b[k] !== undefined)
   const s = (k: string) => b[k] as string | undefined
@@ -133,7 +167,7 @@ export function configFromCreate(b: Record<string, unknown>): InstanceConfig {
       byEvents: bool('webhookByEvents'),
       events: b.webhookEvents as string[] | undefined,
       mediaBase64: bool('webhookMediaBase64'),
-    } as WebhookInput)
+    } as WebhookInput, freshSecret)
   }
   if (has('websocket')) {
     c = withWebsocket(c, {

@@ -1,7 +1,8 @@
 /**
  * @module Per-instance integration settings (RyzeAPI's inline blocks) and their public summaries.
  * The stored form holds secrets; only the `summary*` functions may feed a response or a frame,
- * and they never copy a secret (proxy password, S3 secret key, webhook authorization).
+ * and they never copy a secret (proxy password, S3 secret key, webhook authorization and signing
+ * secret).
  */
 
 export interface WebhookConfig {
@@ -12,6 +13,12 @@ export interface WebhookConfig {
   byEvents: boolean
   events: string[]
   mediaBase64: boolean
+  /**
+   * The Standard Webhooks signing secret, `whsec_<base64 of 32 random bytes>`: set when the label is
+   * first enabled, replaced only on request, kept while disabled. '' until then (and in rows
+   * written before signing existed, which the webhook edge upgrades at start).
+   */
+  signingSecret: string
 }
 
 export interface WebsocketConfig {
@@ -87,7 +94,7 @@ export const WEBSOCKET_EVENTS = [
 export const MAX_ENABLED_WEBHOOKS = 3
 
 export function defaultWebhook(label = 'default'): WebhookConfig {
-  return { label, enabled: false, url: '', authorization: '', byEvents: false, events: [], mediaBase64: false }
+  return { label, enabled: false, url: '', authorization: '', byEvents: false, events: [], mediaBase64: false, signingSecret: '' }
 }
 
 export function defaultConfig(): InstanceConfig {

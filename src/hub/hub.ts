@@ -12,7 +12,8 @@ import { apiInstanceName } from '../core/names.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
 import type { Change, ChangeBus, ChangeKind, ChangeRecord } from '../ports/bus.js'
 import type { Clock } from '../ports/clock.js'
-import type { AccountRow, HubStore, InstanceRow } from '../ports/store.js'
+import type { OutboxRow } from '../ports/outbox.js'
+import type { AccountRow, HubStore, InstanceRow, WriteBehind } from '../ports/store.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { ChangeRing, cutoffOf, type RingAge } from './change-ring.js'
 import type { AccountState, AccountView, InstanceView, LiveInstance, Principal, TenantPrincipal } from './model.js'
@@ -41,7 +42,7 @@ export interface FirstStart {
 /** The two list-item shapes a view may ask for, serialised. */
 export type ItemShape = 'ryze' | 'wachat'
 
-export class Hub implements StatusWriter {
+export class Hub implements StatusWriter, WriteBehind {
   private readonly accountsById = new Map<number, AccountState>()
   private readonly instances = new Map<number, LiveInstance>()
   private readonly principals = new Map<string, Principal>()
@@ -392,6 +393,11 @@ export class Hub implements StatusWriter {
 
   flush(): void {
     this.persist.flush()
+  }
+
+  /** WriteBehind: called from a bus subscriber's onChange, the rows commit with that change. */
+  attach(rows: readonly OutboxRow[], committed: () => void): void {
+    this.persist.attach(rows, committed)
   }
 
   get persistStats() {

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino'
 import type { AccountState, LiveInstance } from './model.js'
+import type { OutboxRow } from '../ports/outbox.js'
 import type { ChangeRow, HubStore } from '../ports/store.js'
 
 export class PersistQueue {
@@ -12,6 +13,8 @@ export class PersistQueue {
   private readonly configs = new Map<number, LiveInstance>()
   private readonly seqs = new Map<number, AccountState>()
   private changes: ChangeRow[] = []
+  private outbox: OutboxRow[] = []
+  private committed: (() => void)[] = []
   private timer: NodeJS.Timeout | null = null
   private failures = 0
   /** Transactions and rows written since start, for the benchmarks. */
@@ -39,10 +42,18 @@ export class PersistQueue {
     this.schedule()
   }
 
+  /** Rows derived from the change queued last: they go into the same transaction. */
+  attach(rows: readonly OutboxRow[], committed: () => void): void {
+    for (const r of rows) this.outbox.push(r)
+    this.committed.push(committed)
+    this.schedule()
+  }
+
   /** The instance row is gone: pending writes for it would violate its foreign key. */
   forget(instanceId: number): void {
     this.statuses.delete(instanceId)
     this.configs.delete(instanceId)
+    if (this.outbox.length > 0) this.outbox = this.outbox.filter((r) => r.instanceId !== instanceId)
   }
 
   forgetAccount(accountId: number): void {
@@ -51,7 +62,7 @@ export class PersistQueue {
   }
 
   get pending(): number {
-    return this.statuses.size + this.configs.size + this.changes.length
+    return this.statuses.size + this.configs.size + this.changes.length + this.outbox.length
   }
 
   flush(): void {
@@ -65,6 +76,7 @@ export class PersistQueue {
       configs: [...this.configs.values()].map((i) => ({ instanceId: i.id, config: i.config })),
       changes: this.changes,
       seqs: [...this.seqs.values()].map((a) => ({ accountId: a.id, seq: a.seq })),
+      outbox: this.outbox,
     }
     try {
       this.store.writeBatch(batch)
@@ -78,11 +90,21 @@ export class PersistQueue {
     }
     this.failures = 0
     this.stats.transactions++
-    this.stats.rows += batch.statuses.length + batch.configs.length + batch.changes.length + batch.seqs.length
+    this.stats.rows += batch.statuses.length + batch.configs.length + batch.changes.length + batch.seqs.length + batch.outbox.length
     this.statuses.clear()
     this.configs.clear()
     this.seqs.clear()
     this.changes = []
+    this.outbox = []
+    const committed = this.committed
+    this.committed = []
+    for (const fn of committed) {
+      try {
+        fn()
+      } catch (err) {
+        this.log.error({ err }, 'commit listener failed')
+      }
+    }
   }
 
   private schedule(): void {

@@ -6,6 +6,7 @@
 import type { InstanceConfig } from '../core/integrations.js'
 import type { InstanceStatus } from '../core/status.js'
 import type { Change } from './bus.js'
+import type { OutboxRow } from './outbox.js'
 
 export interface AccountRow {
   id: number
@@ -38,12 +39,28 @@ export interface ChangeRow extends Change {
   accountId: number
 }
 
-/** One write-behind transaction: the latest value of each dirty row, plus the new change-log rows. */
+/**
+ * One write-behind transaction: the latest value of each dirty row, plus the new change-log rows
+ * and the webhook deliveries derived from those changes.
+ */
 export interface PersistBatch {
   statuses: { instanceId: number; status: InstanceStatus; version: number; updatedAt: string }[]
   configs: { instanceId: number; config: InstanceConfig }[]
   changes: ChangeRow[]
   seqs: { accountId: number; seq: number }[]
+  /** Inserted in write order; a row whose id is already stored is skipped. */
+  outbox: OutboxRow[]
+}
+
+/**
+ * The hub's write-behind, as an edge that derives durable rows from a change sees it. Rows
+ * attached while the change is being published (inside a bus subscriber's `onChange`, which the
+ * embedded bus calls synchronously) commit in the change's own transaction: a crash keeps both or
+ * loses both.
+ */
+export interface WriteBehind {
+  /** `committed` runs once the rows are stored (after the transaction, never inside it). */
+  attach(rows: readonly OutboxRow[], committed: () => void): void
 }
 
 export interface LoadedState {

@@ -50,14 +50,29 @@ export const s3Body = z.strictObject({
   pathPrefix: text(255).optional(),
 })
 
+export const webhookLabel = z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1–32 of A-Z a-z 0-9 _ . -')
+
 export const webhookBody = z.strictObject({
-  label: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1–32 of A-Z a-z 0-9 _ . -').default('default'),
+  label: webhookLabel.default('default'),
   enabled: z.boolean(),
   url: z.union([url, z.literal('')]).optional(),
   authorization: text(1024).optional(),
   byEvents: z.boolean().optional(),
   events: events.optional(),
   mediaBase64: z.boolean().optional(),
+  /** Replace the signing secret; the answer carries the new one (`signingSecret`), once. */
+  rotateSecret: z.boolean().optional(),
+})
+
+/** `POST /api/events/webhookDeliveries/:instance/retry`: every enabled webhook, or one label. */
+export const deliveryRetryBody = z.strictObject({ label: webhookLabel.optional() })
+
+const deliveryLimit = 'must be an integer from 1 to 500'
+/** The query of `GET /api/events/webhookDeliveries/:instance` (other parameters, like `token`, are not its business). */
+export const deliveriesQuery = z.object({
+  label: webhookLabel.optional(),
+  status: z.enum(['pending', 'delivered', 'dead'], { error: 'must be pending, delivered or dead' }).optional(),
+  limit: z.coerce.number({ error: deliveryLimit }).int(deliveryLimit).min(1, deliveryLimit).max(500, deliveryLimit).default(50),
 })
 
 export const websocketBody = z.strictObject({

@@ -116,3 +116,43 @@ export const waKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.instanceId, t.type, t.id] })],
 )
+
+/**
+ * The webhook outbox: one row per delivery of one `instance.state` change to one webhook, written
+ * in the change's own write-behind transaction and delivered in `pos` order per webhook. Bounded
+ * per webhook: pending by HUB_WEBHOOK_MAX_PENDING (the oldest past it are dead-lettered), settled
+ * rows by the sender's pruning.
+ */
+export const webhookOutbox = sqliteTable(
+  'webhook_outbox',
+  {
+    pos: integer('pos').primaryKey({ autoIncrement: true }),
+    /** The `webhook-id` header. */
+    id: text('id').notNull(),
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id, { onDelete: 'cascade' }),
+    label: text('label').notNull(),
+    event: text('event').notNull(),
+    epoch: text('epoch').notNull(),
+    seq: integer('seq').notNull(),
+    version: integer('version').notNull(),
+    /** The exact JSON POSTed; null once delivered. */
+    body: text('body'),
+    /** pending, delivered or dead. */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Epoch milliseconds, as every time below. */
+    createdAt: integer('created_at').notNull(),
+    /** Written or last re-queued: the retry age counts from here. */
+    queuedAt: integer('queued_at').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastAttemptAt: integer('last_attempt_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    uniqueIndex('webhook_outbox_id').on(t.id),
+    index('webhook_outbox_hook').on(t.instanceId, t.label, t.status, t.pos),
+    index('webhook_outbox_instance').on(t.instanceId, t.pos),
+  ],
+)

@@ -1,6 +1,6 @@
 /**
  * @module SqliteStore implements the HubStore port over drizzle + better-sqlite3. The write-behind batch is
- * one transaction with prepared statements, however many rows it carries.
+ * one transaction with prepared statements, however many rows it carries (webhook outbox rows included).
  */
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type { InstanceConfig } from '../../core/integrations.js'
@@ -8,7 +8,7 @@ import { eventWordOfState, type EventWord, type InstanceStatus } from '../../cor
 import type { ChangeKind } from '../../ports/bus.js'
 import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../ports/store.js'
 import type { OpenedDb } from './db.js'
-import { accounts, changeLog, instanceStatus, instances, meta } from './schema.js'
+import { accounts, changeLog, instanceStatus, instances, meta, webhookOutbox } from './schema.js'
 
 export class SqliteStore implements HubStore {
   private readonly db: OpenedDb['db']
@@ -16,6 +16,7 @@ export class SqliteStore implements HubStore {
   private readonly updateConfig
   private readonly insertChange
   private readonly updateSeq
+  private readonly insertOutbox
 
   constructor(private readonly opened: OpenedDb) {
     this.db = opened.db
@@ -75,6 +76,25 @@ export class SqliteStore implements HubStore {
       .update(accounts)
       .set({ seq: sql`${p('seq')}` })
       .where(eq(accounts.id, sql`${p('id')}`))
+      .prepare()
+    this.insertOutbox = this.db
+      .insert(webhookOutbox)
+      .values({
+        id: p('id'),
+        instanceId: p('instanceId'),
+        label: p('label'),
+        event: p('event'),
+        epoch: p('epoch'),
+        seq: p('seq'),
+        version: p('version'),
+        body: p('body'),
+        status: 'pending',
+        attempts: 0,
+        createdAt: p('createdAt'),
+        queuedAt: p('createdAt'),
+        nextAttemptAt: p('createdAt'),
+      })
+      .onConflictDoNothing({ target: webhookOutbox.id })
       .prepare()
   }
 
@@ -181,6 +201,7 @@ export class SqliteStore implements HubStore {
         this.insertChange.run({ accountId: c.accountId, seq: c.seq, instanceId: c.instanceId, at: c.at, kind: c.kind, instance: c.instance, frame: c.frame })
       }
       for (const s of batch.seqs) this.updateSeq.run({ id: s.accountId, seq: s.seq })
+      for (const o of batch.outbox) this.insertOutbox.run({ ...o })
     })()
   }
 

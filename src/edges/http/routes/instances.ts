@@ -10,6 +10,7 @@ import { sendBytes, sendNotModified, sendOk, type Ctx } from '../http.js'
 import type { Gate } from '../gate.js'
 import type { ListCache } from '../list-cache.js'
 import type { Router } from '../route.js'
+import { newSigningSecret } from '../../webhooks/signing.js'
 import { parseBody } from './parse.js'
 
 export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsAppControl | null, gate: Gate): void {
@@ -18,7 +19,10 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
     // A custom token is a guess at a token when it collides: limited like unauthenticated guesses.
     if (typeof (body as { token?: unknown } | null)?.token === 'string' && !gate.allowGuess(ctx)) return
     const b = parseBody(createInstanceBody, body)
-    const { instance, token } = hub.createInstance(p.accountId, b.name, configFromCreate(b), b.token)
+    const config = configFromCreate(b, newSigningSecret())
+    const { instance, token } = hub.createInstance(p.accountId, b.name, config, b.token)
+    // An inline webhook is created enabled: its signing secret is shown here, once.
+    const secret = config.webhooks.default?.signingSecret ?? ''
     sendOk(
       ctx,
       'Instance created',
@@ -30,6 +34,7 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
           token,
           status: instance.status.state,
         },
+        ...(secret === '' ? {} : { signingSecret: secret }),
       },
       201,
     )

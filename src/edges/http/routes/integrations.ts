@@ -1,6 +1,7 @@
 /**
  * @module Integration settings of one instance, read and upsert (TokenAccount or the instance's
- * own TokenInstance). Secrets are accepted but never returned.
+ * own TokenInstance). Secrets are accepted but never returned; a webhook's signing secret is
+ * answered once, when it is created or rotated.
  */
 import { withProxy, withS3, withSettings, withWebhook, withWebsocket } from '../../../core/config-updates.js'
 import { HubError, MSG } from '../../../core/errors.js'
@@ -16,6 +17,7 @@ import type { Hub } from '../../../hub/hub.js'
 import { proxyBody, s3Body, settingsBody, webhookBody, websocketBody } from '../../../protocol/rest-bodies.js'
 import { sendOk } from '../http.js'
 import type { Router } from '../route.js'
+import { newSigningSecret } from '../../webhooks/signing.js'
 import { parseBody } from './parse.js'
 
 export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null): void {
@@ -53,8 +55,12 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
   r.add('post', '/api/events/webhook/:instance', { body: true }, (ctx, p, body) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     const b = parseBody(webhookBody, body)
-    hub.updateConfig(inst.id, withWebhook(inst.config, b))
-    sendOk(ctx, 'Webhook configured', { webhook: webhookSummary(inst.config.webhooks[b.label]!) })
+    const before = inst.config.webhooks[b.label]?.signingSecret ?? ''
+    hub.updateConfig(inst.id, withWebhook(inst.config, b, newSigningSecret()))
+    const hook = inst.config.webhooks[b.label]!
+    // The signing secret is shown once: when the label is first enabled, or rotated.
+    const shown = hook.signingSecret !== '' && hook.signingSecret !== before ? { signingSecret: hook.signingSecret } : {}
+    sendOk(ctx, 'Webhook configured', { webhook: webhookSummary(hook), ...shown })
   })
   r.add('get', '/api/events/getWebhook/:instance', {}, (ctx, p) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
