@@ -8,6 +8,8 @@ import {
   WEBSOCKET_EVENTS,
   defaultConfig,
   defaultWebhook,
+  webhookMap,
+  webhookOf,
   type InstanceConfig,
   type SettingsConfig,
   type WebhookConfig,
@@ -82,7 +84,7 @@ export function withS3(c: InstanceConfig, s: S3Input): InstanceConfig {
 export function withWebhook(c: InstanceConfig, w: WebhookInput, freshSecret: string): InstanceConfig {
   const { rotateSecret, ...fields } = w
   if (rotateSecret === true && !w.enabled) throw new HubError('invalid', 'Invalid field "rotateSecret": only an enabled webhook has a signing secret to rotate')
-  const prev = c.webhooks[w.label] ?? defaultWebhook(w.label)
+  const prev = webhookOf(c, w.label) ?? defaultWebhook(w.label)
   const next: WebhookConfig = w.enabled
     ? { ...prev, ...defined(fields) }
     : // Disabling keeps the row (and its signing secret) but clears where it pointed.
@@ -90,7 +92,7 @@ export function withWebhook(c: InstanceConfig, w: WebhookInput, freshSecret: str
   if (next.enabled && next.url === '') throw new HubError('invalid', 'Invalid field "url": required when the webhook is enabled')
   if (next.enabled && (rotateSecret === true || !prev.signingSecret)) next.signingSecret = freshSecret
   else next.signingSecret = prev.signingSecret ?? ''
-  const webhooks = { ...c.webhooks, [w.label]: next }
+  const webhooks = webhookMap({ ...c.webhooks, [w.label]: next })
   if (Object.values(webhooks).filter((h) => h.enabled).length > MAX_ENABLED_WEBHOOKS) {
     throw new HubError('invalid', `At most ${MAX_ENABLED_WEBHOOKS} enabled webhooks per instance`)
   }
@@ -99,9 +101,9 @@ export function withWebhook(c: InstanceConfig, w: WebhookInput, freshSecret: str
 
 /** The webhook stays configured (its URL shows what was turned off) but receives nothing (a 410 answer). */
 export function withWebhookDisabled(c: InstanceConfig, label: string): InstanceConfig {
-  const hook = c.webhooks[label]
+  const hook = webhookOf(c, label)
   if (hook === undefined || !hook.enabled) return c
-  return { ...c, webhooks: { ...c.webhooks, [label]: { ...hook, enabled: false } } }
+  return { ...c, webhooks: webhookMap({ ...c.webhooks, [label]: { ...hook, enabled: false } }) }
 }
 
 /**
@@ -111,7 +113,7 @@ export function withWebhookDisabled(c: InstanceConfig, label: string): InstanceC
 export function withSigningSecrets(c: InstanceConfig, freshSecret: () => string): InstanceConfig {
   let webhooks: Record<string, WebhookConfig> | null = null
   for (const [label, w] of Object.entries(c.webhooks)) {
-    if (w.enabled && !w.signingSecret) (webhooks ??= { ...c.webhooks })[label] = { ...w, signingSecret: freshSecret() }
+    if (w.enabled && !w.signingSecret) (webhooks ??= webhookMap(c.webhooks))[label] = { ...w, signingSecret: freshSecret() }
   }
   return webhooks === null ? c : { ...c, webhooks }
 }

@@ -93,13 +93,26 @@ export const WEBSOCKET_EVENTS = [
 
 export const MAX_ENABLED_WEBHOOKS = 3
 
+/**
+ * An instance's webhook by label, or undefined. Labels are user keys: never read one through the
+ * prototype chain (a label `constructor` must not find Object's).
+ */
+export function webhookOf(c: Pick<InstanceConfig, 'webhooks'>, label: string): WebhookConfig | undefined {
+  return Object.hasOwn(c.webhooks, label) ? c.webhooks[label] : undefined
+}
+
+/** Webhooks keyed by label in a null-prototype object, so no label can reach Object.prototype. */
+export function webhookMap(from: Record<string, WebhookConfig>): Record<string, WebhookConfig> {
+  return Object.assign(Object.create(null) as Record<string, WebhookConfig>, from)
+}
+
 export function defaultWebhook(label = 'default'): WebhookConfig {
   return { label, enabled: false, url: '', authorization: '', byEvents: false, events: [], mediaBase64: false, signingSecret: '' }
 }
 
 export function defaultConfig(): InstanceConfig {
   return {
-    webhooks: {},
+    webhooks: webhookMap({}),
     websocket: { configured: false, enabled: false, events: [], mediaBase64: false },
     chatwoot: {
       enabled: false,

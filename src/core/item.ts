@@ -12,6 +12,7 @@ import {
   webhookSummary,
   websocketSummary,
   type InstanceConfig,
+  webhookOf,
 } from './integrations.js'
 import type { InstanceStatus } from './status.js'
 
@@ -51,7 +52,7 @@ export function renderRyzeItem(r: InstanceRecord) {
       retryAt: s.retryAt,
     },
     profile: { ...s.profile },
-    webhook: webhookSummary(r.config.webhooks.default ?? defaultWebhook()),
+    webhook: webhookSummary(webhookOf(r.config, 'default') ?? defaultWebhook()),
     websocket: websocketSummary(r.config.websocket),
     chatwoot: chatwootSummary(r.config.chatwoot),
     proxy: proxySummary(r.config.proxy),

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../core/errors.js'
-import { defaultConfig, type InstanceConfig } from '../core/integrations.js'
+import { defaultConfig, webhookMap, type InstanceConfig } from '../core/integrations.js'
 import { diffItems, renderRyzeItem, renderWachatItem } from '../core/item.js'
 import { apiInstanceName } from '../core/names.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
@@ -495,7 +495,7 @@ export class Hub implements StatusWriter, WriteBehind {
       updatedAt: row.updatedAt,
       version: row.version,
       status,
-      config: { ...defaultConfig(), ...row.config },
+      config: { ...defaultConfig(), ...row.config, webhooks: webhookMap(row.config.webhooks ?? {}) },
     }
     const instance: LiveInstance = { ...base, tokenHash: row.tokenHash, item: renderRyzeItem(base), ryzeJson: null, wachatJson: null }
     this.instances.set(row.id, instance)

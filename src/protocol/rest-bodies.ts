@@ -50,7 +50,11 @@ export const s3Body = z.strictObject({
   pathPrefix: text(255).optional(),
 })
 
-export const webhookLabel = z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1–32 of A-Z a-z 0-9 _ . -')
+export const webhookLabel = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1–32 of A-Z a-z 0-9 _ . -')
+  // Names every JavaScript object already has (constructor, toString, __proto__, …) are no labels.
+  .refine((label) => !(label in Object.prototype), 'must not be a name JavaScript objects reserve (constructor, toString, __proto__, …)')
 
 export const webhookBody = z.strictObject({
   label: webhookLabel.default('default'),

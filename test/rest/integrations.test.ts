@@ -91,6 +91,15 @@ describe('integration settings', () => {
     expect((await h.req('GET', '/api/events/getWebhook/sales?label=zz')).status).toBe(404)
   })
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('refuses the label %s, and never finds a webhook under it', async (label) => {
+    const before = (await h.req('GET', '/api/events/getWebhook/sales')).json.webhooks
+    const r = await h.req('POST', '/api/events/webhook/sales', { body: { label, enabled: true, url: 'https://x.test/p' } })
+    expect([r.status, r.json.error.message]).toEqual([400, 'Invalid field "label": must not be a name JavaScript objects reserve (constructor, toString, __proto__, …)'])
+    const read = await h.req('GET', `/api/events/getWebhook/sales?label=${label}`)
+    expect([read.status, read.json]).toEqual([404, { success: false, error: { message: 'Webhook not found' } }])
+    expect((await h.req('GET', '/api/events/getWebhook/sales')).json.webhooks).toEqual(before)
+  })
+
   it('distinguishes a websocket never configured (404) from a disabled one', async () => {
     await h.req('POST', '/api/instance/new', { body: { name: 'plain' } })
     const never = await h.req('GET', '/api/events/getWebsocket/plain')

@@ -12,6 +12,7 @@ import { sendOk } from '../http/http.js'
 import type { Router } from '../http/route.js'
 import { parseBody } from '../http/routes/parse.js'
 import type { Sender } from './sender.js'
+import { webhookOf } from '../../core/integrations.js'
 
 export interface RoutesHub {
   resolveInstance(p: Principal, ref: string): InstanceView
@@ -46,7 +47,7 @@ export function deliveryRoutes(r: Router, hub: RoutesHub, outbox: OutboxStore, s
 }
 
 function knownLabel(inst: InstanceView, label: string) {
-  const hook = inst.config.webhooks[label]
+  const hook = webhookOf(inst.config, label)
   if (hook === undefined) throw new HubError('notFound', 'Webhook not found')
   return hook
 }

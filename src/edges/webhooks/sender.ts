@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino'
 import { withSigningSecrets, withWebhookDisabled } from '../../core/config-updates.js'
-import type { InstanceConfig, WebhookConfig } from '../../core/integrations.js'
+import { webhookOf, type InstanceConfig, type WebhookConfig } from '../../core/integrations.js'
 import { backoffDelay, type BackoffPolicy } from '../../core/whatsapp/backoff.js'
 import type { Clock } from '../../ports/clock.js'
 import type { Delivery, OutboxRow, OutboxStore } from '../../ports/outbox.js'
@@ -152,7 +152,8 @@ export class Sender {
     for (const label of labels) {
       const hook = this.hooks.get(keyOf(instanceId, label))
       if (hook === undefined || hook.inFlight !== null) continue
-      if (this.hub.instance(instanceId)?.config.webhooks[label]?.enabled !== true) this.enqueue(hook)
+      const inst = this.hub.instance(instanceId)
+      if (inst === undefined || webhookOf(inst.config, label)?.enabled !== true) this.enqueue(hook)
     }
     this.schedulePump()
   }
@@ -259,7 +260,8 @@ export class Sender {
       if (hook.planned === 0) this.drop(hook)
       return
     }
-    let config = this.hub.instance(hook.instanceId)?.config.webhooks[hook.label]
+    const inst = this.hub.instance(hook.instanceId)
+    let config = inst === undefined ? undefined : webhookOf(inst.config, hook.label)
     if (config === undefined || !config.enabled) {
       this.deadLetterAll(hook, 'webhook disabled')
       return
@@ -278,7 +280,7 @@ export class Sender {
   private giveSecret(hook: Hook): WebhookConfig {
     const inst = this.hub.instance(hook.instanceId)!
     this.hub.updateConfig(hook.instanceId, withSigningSecrets(inst.config as InstanceConfig, newSigningSecret))
-    return this.hub.instance(hook.instanceId)!.config.webhooks[hook.label]!
+    return webhookOf(this.hub.instance(hook.instanceId)!.config, hook.label)!
   }
 
   private attempt(hook: Hook, head: Delivery, config: WebhookConfig): void {

@@ -12,6 +12,7 @@ import type { ListCache } from '../list-cache.js'
 import type { Router } from '../route.js'
 import { newSigningSecret } from '../../webhooks/signing.js'
 import { parseBody } from './parse.js'
+import { webhookOf } from '../../../core/integrations.js'
 
 export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsAppControl | null, gate: Gate): void {
   r.add('post', '/api/instance/new', { who: 'account', body: true, create: true }, (ctx, p, body) => {
@@ -22,7 +23,7 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
     const config = configFromCreate(b, newSigningSecret())
     const { instance, token } = hub.createInstance(p.accountId, b.name, config, b.token)
     // An inline webhook is created enabled: its signing secret is shown here, once.
-    const secret = config.webhooks.default?.signingSecret ?? ''
+    const secret = webhookOf(config, 'default')?.signingSecret ?? ''
     sendOk(
       ctx,
       'Instance created',

@@ -11,6 +11,7 @@ import {
   settingsSummary,
   webhookSummary,
   websocketSummary,
+  webhookOf,
 } from '../../../core/integrations.js'
 import type { WhatsAppControl } from '../../../ports/whatsapp.js'
 import type { Hub } from '../../../hub/hub.js'
@@ -55,9 +56,9 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
   r.add('post', '/api/events/webhook/:instance', { body: true }, (ctx, p, body) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     const b = parseBody(webhookBody, body)
-    const before = inst.config.webhooks[b.label]?.signingSecret ?? ''
+    const before = webhookOf(inst.config, b.label)?.signingSecret ?? ''
     hub.updateConfig(inst.id, withWebhook(inst.config, b, newSigningSecret()))
-    const hook = inst.config.webhooks[b.label]!
+    const hook = webhookOf(inst.config, b.label)!
     // The signing secret is shown once: when the label is first enabled, or rotated.
     const shown = hook.signingSecret !== '' && hook.signingSecret !== before ? { signingSecret: hook.signingSecret } : {}
     sendOk(ctx, 'Webhook configured', { webhook: webhookSummary(hook), ...shown })
@@ -66,7 +67,7 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     const label = ctx.query.get('label')
     if (label !== null) {
-      const hook = inst.config.webhooks[label]
+      const hook = webhookOf(inst.config, label)
       if (hook === undefined) throw new HubError('notFound', 'Webhook not found')
       return sendOk(ctx, 'Webhook retrieved', { webhook: webhookSummary(hook) })
     }
