@@ -42,7 +42,7 @@ export interface WaSocketPort {
   /** Unlinks the device (remove-companion-device); the socket then closes with 401. */
   logout(): Promise<void>
   /** Closes without logging out; the close carries `initiatedBy: why`. Idempotent. */
-  end(why: 'stop' | 'watchdog' | 'logout'): void
+  end(why: 'stop' | 'watchdog' | 'silent' | 'logout'): void
 }
 
 /**

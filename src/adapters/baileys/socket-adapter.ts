@@ -105,7 +105,7 @@ class BaileysSocketAdapter implements WaSocketPort {
     return this.sock.logout()
   }
 
-  end(why: 'stop' | 'watchdog' | 'logout'): void {
+  end(why: 'stop' | 'watchdog' | 'silent' | 'logout'): void {
     if (this.closed) return
     this.endedBy = why
     try {
@@ -168,7 +168,6 @@ class BaileysSocketAdapter implements WaSocketPort {
       gen: this.generation,
       code: closeCodeOf(err),
       message: err?.message ?? '',
-      data: (err as { data?: unknown } | undefined)?.data,
       initiatedBy: this.endedBy ?? 'remote',
     })
   }

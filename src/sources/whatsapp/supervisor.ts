@@ -300,7 +300,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
   }
 
   /** Ends (if still open) and detaches the current socket. Its close event, if any, is ignored by the machine. */
-  private dropSocket(e: Entry, why: 'stop' | 'watchdog' | 'logout'): void {
+  private dropSocket(e: Entry, why: 'stop' | 'watchdog' | 'silent' | 'logout'): void {
     const socket = e.socket
     if (socket === null) return
     e.socket = null
