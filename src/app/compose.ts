@@ -101,7 +101,12 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   // Last: it serves once every route is mounted, and stops first.
   edges.push(http)
 
-  wa?.restore(hub.accounts().flatMap((a) => hub.instancesOf(a.id)).map((i) => ({ id: i.id, name: i.name, settings: i.config.settings, state: i.status.state })))
+  wa?.restore(
+    hub
+      .accounts()
+      .flatMap((a) => hub.instancesOf(a.id))
+      .map((i) => ({ id: i.id, name: i.name, settings: i.config.settings, proxy: i.config.proxy, state: i.status.state })),
+  )
 
   const started: Edge[] = []
   const stopEdge = async (edge: Edge) => {

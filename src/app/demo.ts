@@ -36,7 +36,7 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const ref = (name: string) => {
   const i = find(name)!
-  return { id: i.id, name, settings: i.config.settings }
+  return { id: i.id, name, settings: i.config.settings, proxy: i.config.proxy }
 }
 
 async function pair(name: string): Promise<void> {

@@ -37,8 +37,10 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     ws.send({ type: 'subscribe', id: '1', instances: ['sales'] })
     await ws.next((f) => f.type === 'snapshot')
     expect((await h.req('POST', '/api/sim/sales/scan')).json).toEqual({ success: true, message: 'Scan simulated' })
-    const it = await until(() => item('sales'), (i) => i.connection.state === 'connected')
+    // A personal account's push name arrives with the initial sync, after the open.
+    const it = await until(() => item('sales'), (i) => i.connection.state === 'connected' && i.profile.name !== '')
     expect(it.connection.numberJid).toMatch(/^\d{12}@s\.whatsapp\.net$/)
+    expect(it.connection.synced).toBe(true)
     expect(it.connection.displayStatus).toBe('Online')
     expect(it.profile.name).toMatch(/^Sim \d+$/)
     const wachat = (await h.req('GET', '/api/v1/instance/list?instanceName=sales')).json.instances[0]
@@ -84,7 +86,7 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     expect(r.json.error.message).toBe('Instance has no saved session — call /connect first')
   })
 
-  it('close 440 twice → disconnected (connection replaced)', async () => {
+  it('close 440 twice → parked as connection replaced, with a slow retry; reconnect starts at once', async () => {
     await h.req('GET', '/api/instance/connect/ops')
     await h.req('POST', '/api/sim/ops/scan')
     await until(() => item('ops'), (i) => i.connection.state === 'connected')
@@ -96,9 +98,10 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     // The first conflict retries by itself; a second one inside five minutes stops for good.
     await until(() => item('ops'), (i) => i.connection.state === 'connected')
     await h.req('POST', '/api/sim/ops/close', { body: { code: 440, message: 'Stream Errored (conflict)' } })
-    const it = await until(() => item('ops'), (i) => i.connection.state === 'disconnected')
-    expect(it.connection.displayStatus).toBe('Disconnected (connection replaced)')
-    expect(it.connection.retryAt).toBeNull()
+    const it = await until(() => item('ops'), (i) => i.connection.displayStatus.startsWith('Connection replaced by another client'))
+    expect(it.connection.state).toBe('connecting')
+    expect(it.connection.displayStatus).toMatch(/^Connection replaced by another client, retrying in \d+ min$/)
+    expect(Date.parse(it.connection.retryAt) - Date.parse(it.connection.since)).toBeGreaterThanOrEqual(300_000)
     const r = await h.req('POST', '/api/instance/reconnect/ops')
     expect([r.status, r.json]).toEqual([200, { success: true, message: 'Reconnect initiated', status: 'connecting' }])
     await until(() => item('ops'), (i) => i.connection.state === 'connected')
@@ -108,7 +111,7 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     await h.req('POST', '/api/instance/reconnect/sales')
     await until(() => item('sales'), (i) => i.connection.state === 'connected')
     const r = await h.req('DELETE', '/api/instance/logout/sales', { token: tokens.sales })
-    expect(r.json).toEqual({ success: true, message: 'Instance logged out', instance: { status: 'loggedout' } })
+    expect(r.json).toEqual({ success: true, message: 'Instance logged out', instance: { status: 'loggedout' }, unlinkSent: true })
     const it = await item('sales')
     expect([it.connection.state, it.connection.numberJid]).toEqual(['loggedout', null])
     expect((await h.req('POST', '/api/instance/reconnect/sales')).status).toBe(400)

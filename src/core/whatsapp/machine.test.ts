@@ -1222,9 +1222,9 @@ describe('reduce', () => {
         reason: {
           code: null,
           name: 'logoutUnconfirmed',
-          message: 'Session wiped; WhatsApp did not confirm the unlink, so the phone may still list this device',
+          message: 'Session wiped; the unlink request could not be sent to WhatsApp, so the phone may still list this device',
         },
-        displayStatus: 'Logged out (unlink not confirmed: the phone may still list this device)',
+        displayStatus: 'Logged out (unlink not sent: the phone may still list this device)',
         event: 'logged_out',
       })
     })
@@ -1235,7 +1235,7 @@ describe('reduce', () => {
       expect(publishOf(d.send({ type: 'logout' }))).toMatchObject({
         state: 'loggedout',
         reason: { code: null, name: 'logoutUnconfirmed' },
-        displayStatus: 'Logged out (unlink not confirmed: the phone may still list this device)',
+        displayStatus: 'Logged out (unlink not sent: the phone may still list this device)',
       })
     })
 

@@ -50,10 +50,10 @@ function localClose(reason: { name: string; label: string }, message: string): L
 
 const STOPPED_CLOSE = localClose(LOCAL_REASONS.stopped, 'Stopped by the hub')
 const LOCAL_LOGOUT_CLOSE = localClose(LOCAL_REASONS.logout, 'Intentional Logout')
-/** The session is wiped, but WhatsApp never confirmed the unlink: the phone may still list the device. */
+/** The session is wiped, but the unlink request never reached WhatsApp: the phone may still list the device. */
 const UNCONFIRMED_LOGOUT_CLOSE = localClose(
   LOCAL_REASONS.logoutUnconfirmed,
-  'Session wiped; WhatsApp did not confirm the unlink, so the phone may still list this device',
+  'Session wiped; the unlink request could not be sent to WhatsApp, so the phone may still list this device',
 )
 
 const seconds = (ms: number) => Math.round(ms / 1000)
@@ -341,6 +341,7 @@ function down(s: MachineState): MachineState {
     qr: null,
     pairingCode: null,
     synced: false,
+    historySync: null,
     online: false,
     dueAt: null,
     retryDelayMs: null,

@@ -50,7 +50,7 @@ describe('displayStatusOf', () => {
     [state('LOGGED_OUT'), 'Logged out'],
     [
       state('LOGGED_OUT', { lastClose: { code: null, name: 'logoutUnconfirmed', message: 'x', label: 'logged out', detail: null } }),
-      'Logged out (unlink not confirmed: the phone may still list this device)',
+      'Logged out (unlink not sent: the phone may still list this device)',
     ],
     [
       state('RECONNECT_WAIT', {

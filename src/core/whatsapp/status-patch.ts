@@ -66,10 +66,15 @@ export function displayStatusOf(s: MachineState): string {
     case 'NEEDS_ATTENTION':
       return s.dueAt === null ? `Needs attention (${label})` : `Needs attention (${label}), ${retryingIn(s)}`
     case 'LOGGED_OUT':
-      return close?.name === 'logoutUnconfirmed' ? 'Logged out (unlink not confirmed: the phone may still list this device)' : 'Logged out'
+      return close?.name === 'logoutUnconfirmed' ? 'Logged out (unlink not sent: the phone may still list this device)' : 'Logged out'
     case 'STOPPED':
       return 'Disconnected (stopped)'
   }
+}
+
+/** A close as a sentence fragment: "Can't reach WhatsApp (getaddrinfo ENOTFOUND web.whatsapp.com)", "connection closed (Connection Terminated)". */
+export function failureInWords(close: LastClose): string {
+  return NETWORK.has(close.name) ? `${close.label} (${innerMessage(close.message)})` : `${close.label} (${close.message})`
 }
 
 /** Closes that mean the connection went quiet (a keep-alive miss, or the hub's silent-socket restart). */
