@@ -37,6 +37,10 @@ const FIELDS = {
   wsMaxFramesPerSec: ['HUB_WS_MAX_FRAMES_PER_SEC', int(50, 1)],
   /** How long `GET /api/instance/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: ['HUB_CONNECT_TIMEOUT_MS', int(60_000, 100)],
+  /** An open WhatsApp socket from which nothing arrived this long is restarted (above Baileys' 30 s keep-alive). */
+  silentAfterMs: ['HUB_SILENT_AFTER_MS', int(120_000, 1_000)],
+  /** Connection history rows are kept at least this many days. */
+  historyDays: ['HUB_HISTORY_DAYS', int(7, 7, 3650)],
 } as const satisfies Record<string, readonly [`HUB_${string}`, z.ZodType]>
 
 type Fields = typeof FIELDS
