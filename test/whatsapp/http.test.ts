@@ -141,6 +141,36 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     db.close()
   })
 
+  it('simulates the network of the next sockets and the silence of the open one, refusing bad bodies', async () => {
+    const set = await h.req('POST', '/api/sim/ops/network', { body: { mode: 'unreachable' } })
+    expect(set.json).toEqual({ success: true, message: 'Network set to "unreachable" for the next connections', mode: 'unreachable' })
+    expect((await h.req('POST', '/api/sim/ops/network', { body: { mode: 'ok' } })).json.message).toBe('Network restored for the next connections')
+    expect((await h.req('POST', '/api/sim/ops/network', { body: { mode: 'flaky' } })).status).toBe(400)
+    expect((await h.req('POST', '/api/sim/ops/silence', { body: { ms: 0 } })).status).toBe(400)
+    expect((await h.req('POST', '/api/sim/ops/silence', { body: { ms: 3_600_001 } })).status).toBe(400)
+    const ok = await h.req('POST', '/api/sim/ops/silence', { body: { ms: 1_000 } })
+    expect([ok.status, ok.json]).toEqual([200, { success: true, message: 'Silence simulated', ms: 1_000 }])
+  })
+
+  it('a network failure before any QR shows in the list in words, and /connect answers 504 with it', async () => {
+    const local = await startTestHub({ HUB_WHATSAPP: 'simulated', HUB_CONNECT_TIMEOUT_MS: '1000' }, { whatsapp: simulated() })
+    await createInstances(local, ['offline'])
+    await local.req('POST', '/api/sim/offline/network', { body: { mode: 'unreachable' } })
+    const r = await local.req('GET', '/api/instance/connect/offline')
+    expect([r.status, r.json]).toEqual([
+      504,
+      { success: false, error: { message: "Timed out waiting for a QR code: Can't reach WhatsApp (getaddrinfo ENOTFOUND web.whatsapp.com)" } },
+    ])
+    const it = (await local.req('GET', '/api/instance/list?instanceName=offline')).json.instances[0]
+    expect(it.connection).toMatchObject({
+      state: 'connecting',
+      reason: { code: 408, name: 'unreachable', message: 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)' },
+      closeDetail: 'ENOTFOUND: getaddrinfo ENOTFOUND web.whatsapp.com',
+    })
+    expect(it.connection.displayStatus).toMatch(/^Can't reach WhatsApp \(getaddrinfo ENOTFOUND web\.whatsapp\.com\), retrying in \d+s$/)
+    await local.stop()
+  })
+
   it('refuses simulator controls on a hub that is not simulated, with 404', async () => {
     const plain = await startTestHub()
     await createInstances(plain, ['x'])

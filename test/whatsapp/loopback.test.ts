@@ -308,18 +308,20 @@ describe('real makeWASocket on loopback: failures after pairing', () => {
     })
   })
 
-  it('logout through a real socket ends loggedout and wipes the session', async () => {
-    const http = createServer()
-    const wss = new WebSocketServer({ server: http })
-    let accepted = 0
-    wss.on('connection', () => accepted++)
-    const runner = start(`ws://127.0.0.1:${await listen(http)}/ws/chat`)
+  it('logout through a real open socket sends remove-companion-device, ends loggedout and wipes the session', async () => {
+    fake = await startFakeWa({ onReady: (c) => setTimeout(() => c.send(success()), 10) })
+    const runner = start(fake.url)
     await runner.reconnect(ref(1))
-    await until(() => accepted === 1)
-    // Baileys writes remove-companion-device and closes with its own 401: sent, not confirmed.
+    await until(() => lastStatus()?.state === 'connected')
+    // Baileys writes the request and closes with its own 401: sent, not confirmed by WhatsApp.
     expect(await runner.logout(ref(1))).toEqual({ unlinkSent: true })
-    expect(writer.status(1)).toMatchObject({ state: 'loggedout', displayStatus: 'Logged out', numberJid: null, reason: { code: 401, name: 'loggedOut', message: 'Intentional Logout' } })
+    expect(writer.status(1)).toMatchObject({
+      state: 'loggedout',
+      displayStatus: 'Logged out',
+      numberJid: null,
+      reason: { code: 401, name: 'loggedOut', message: 'Intentional Logout' },
+    })
+    await until(() => fake!.conns[0]!.received.some((n) => Array.isArray(n.content) && n.content.some((c) => (c as { tag?: string }).tag === 'remove-companion-device')))
     expect(new SqliteSessionStore(opened.db).info(1)).toBeNull()
-    wss.close()
   })
 })

@@ -373,7 +373,7 @@ describe('reduce', () => {
       expect(d.open()).toContainEqual({ type: 'setPresence', presence: 'available' })
     })
 
-    it('keeps the isOnline that Baileys reports just before open', () => {
+    it('keeps a presence written just before open', () => {
       const d = startedPaired()
       expect(d.send({ type: 'online', gen: 1, online: true })).toEqual([])
       expect(publishOf(d.open()).presenceStatus).toBe('available')
