@@ -22,8 +22,8 @@ export interface HistoryStore {
   recent(instanceId: number, opts: { sinceMs?: number; limit: number }): HistoryRow[]
   /** Oldest first: every row at or after `fromMs`, preceded by the last row before it (the state then). */
   since(instanceId: number, fromMs: number): HistoryRow[]
-  /** The newest row of each instance that has any. */
-  latest(): Map<number, HistoryRow>
+  /** Instances that have no row yet (created before the history existed). */
+  instancesWithoutRows(): number[]
   /** Deletes rows older than `minAt`, except each instance's newest row; returns how many. */
   prune(minAt: number): number
 }

@@ -181,3 +181,25 @@ describe('history with the simulated WhatsApp source', () => {
     await ws.close()
   })
 })
+
+describe('instances older than the history', () => {
+  it('start from their snapshot: one entry at the time of their last state change, at the stream position of the start', async () => {
+    const dir = tempDir()
+    const a = await startTestHub({}, { dir })
+    await createInstances(a, ['old'])
+    a.hub.updateStatus(instanceId(a, 'old'), { state: 'connected', displayStatus: 'Online' })
+    const since = (await a.req('GET', '/api/instance/list?instanceName=old')).json.instances[0].connection.since
+    const seq = a.hub.accountNamed('default')!.seq
+    const token = a.token
+    a.history.flush()
+    await a.stop()
+    // As a database from before the history table: no rows at all.
+    const db = new Database(`${dir}/statushub.db`)
+    db.prepare('DELETE FROM connection_history').run()
+    db.close()
+    const b = await startTestHub({}, { dir, token })
+    const r = await b.req('GET', '/api/instance/history/old')
+    expect(r.json.history).toEqual([{ at: since, seq, state: 'connected', reason: null, displayStatus: 'Online' }])
+    await b.stop()
+  })
+})

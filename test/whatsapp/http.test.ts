@@ -171,6 +171,24 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     await local.stop()
   })
 
+  it('HUB_SILENT_AFTER_MS reaches the sockets: a silenced socket is restarted as "silent" and reconnects', async () => {
+    const local = await startTestHub({ HUB_WHATSAPP: 'simulated', HUB_SILENT_AFTER_MS: '1000' }, { whatsapp: simulated() })
+    await createInstances(local, ['quiet'])
+    const row = () => local.req('GET', '/api/instance/list?instanceName=quiet').then((r) => r.json.instances[0])
+    await local.req('GET', '/api/instance/connect/quiet')
+    await local.req('POST', '/api/sim/quiet/scan')
+    await until(row, (i) => i.connection.state === 'connected' && i.connection.synced)
+    const ws = await openClient(local)
+    ws.send({ type: 'subscribe', id: '1', instances: ['quiet'] })
+    await ws.next((f) => f.type === 'snapshot')
+    await local.req('POST', '/api/sim/quiet/silence', { body: { ms: 5_000 } })
+    const drop = await ws.next((f) => f.type === 'diff' && f.changes['connection.reason']?.name === 'silent', 5_000)
+    expect(drop.changes['connection.reason'].message).toMatch(/^Nothing received from WhatsApp for \d+ s$/)
+    await ws.next((f) => f.type === 'diff' && f.changes['connection.state'] === 'connected', 5_000)
+    await ws.close()
+    await local.stop()
+  })
+
   it('refuses simulator controls on a hub that is not simulated, with 404', async () => {
     const plain = await startTestHub()
     await createInstances(plain, ['x'])

@@ -73,19 +73,12 @@ export class SqliteHistoryStore implements HistoryStore {
     return [...before, ...after].map(fromRow)
   }
 
-  latest(): Map<number, HistoryRow> {
+  instancesWithoutRows(): number[] {
     const rows = this.opened.sqlite
-      .prepare(
-        `SELECT h.* FROM connection_history h
-         JOIN (SELECT instance_id, max(id) id FROM connection_history GROUP BY instance_id) m ON m.id = h.id`,
-      )
-      .all() as { instance_id: number; seq: number; at: number; state: string; reason: string | null; display_status: string }[]
-    return new Map(
-      rows.map((r) => [
-        r.instance_id,
-        fromRow({ id: 0, instanceId: r.instance_id, seq: r.seq, at: r.at, state: r.state, reason: r.reason, displayStatus: r.display_status }),
-      ]),
-    )
+      .prepare(`SELECT i.id FROM instances i WHERE NOT EXISTS (SELECT 1 FROM connection_history h WHERE h.instance_id = i.id) ORDER BY i.id`)
+      .pluck()
+      .all() as number[]
+    return rows
   }
 
   prune(minAt: number): number {

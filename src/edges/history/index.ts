@@ -82,14 +82,13 @@ export function historyEdge(d: HistoryDeps): HistoryEdge {
   }
 
   // Instances that have no row yet (created before the table existed) start from their snapshot.
-  const latest = d.store.latest()
   const seed: HistoryRow[] = []
-  for (const account of d.hub.accounts()) {
-    for (const inst of d.hub.instancesOf(account.id)) {
-      if (latest.has(inst.id)) continue
-      const s = inst.status
-      seed.push({ instanceId: inst.id, seq: account.seq, at: Date.parse(s.since), state: s.state, reason: s.reason, displayStatus: s.displayStatus })
-    }
+  for (const id of d.store.instancesWithoutRows()) {
+    const inst = d.hub.instance(id)
+    const account = inst === undefined ? undefined : d.hub.account(inst.accountId)
+    if (inst === undefined || account === undefined) continue
+    const s = inst.status
+    seed.push({ instanceId: id, seq: account.seq, at: Date.parse(s.since), state: s.state, reason: s.reason, displayStatus: s.displayStatus })
   }
   d.store.append(seed)
   // Subscribed before the WhatsApp source restores its sessions, so their first changes are recorded.
