@@ -164,6 +164,13 @@ describe('the instance’s socket (runner, real makeWASocket)', () => {
     expect(p.seen).toHaveLength(1)
   })
 
+  it('an unusable proxy (port 99999) creates no socket at all and shows as proxyUnreachable', async () => {
+    void wa.connect(ref(1, false, { proxy: proxy({ protocol: 'http', port: '99999' }) }), { timeoutMs: 600_000 }).catch(() => {})
+    const s = await until('a retry', (s) => s.retryAt !== null)
+    expect(s.reason).toEqual({ code: null, name: 'proxyUnreachable', message: 'the proxy is enabled but unusable (protocol "http", host "127.0.0.1", port "99999")' })
+    expect(fake.conns).toEqual([])
+  })
+
   it('a proxy change applies from the next socket', async () => {
     const p = await httpConnectProxy()
     proxies.push(p)
@@ -208,8 +215,8 @@ describe('Baileys’ fetches', () => {
   })
 
   it('an enabled proxy without a usable host or port is refused rather than bypassed', () => {
-    expect(() => proxyRoute(proxy({ host: '', port: '3128' }))).toThrow(/enabled but incomplete/)
-    expect(() => proxyRoute(proxy({ port: '99999' }))).toThrow(/enabled but incomplete/)
+    expect(() => proxyRoute(proxy({ host: '', port: '3128' }))).toThrow(/enabled but unusable/)
+    expect(() => proxyRoute(proxy({ port: '99999' }))).toThrow(/enabled but unusable/)
     expect(proxyRoute({ ...proxy({ port: '1' }), enabled: false })).toBeNull()
   })
 })

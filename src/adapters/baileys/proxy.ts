@@ -27,6 +27,9 @@ export type ProxyProtocol = 'http' | 'https' | 'socks4' | 'socks5'
 
 const PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https', 'socks4', 'socks5'])
 
+/** The `code` of the error a socket factory throws for an unusable proxy configuration. */
+export const PROXY_CONFIG_ERROR = 'HUB_PROXY_CONFIG'
+
 /**
  * The route for an enabled proxy, or null for a disabled one. Throws for a proxy that cannot be
  * used (no host, a bad port, an unknown protocol): the socket is not created rather than going
@@ -37,7 +40,10 @@ export function proxyRoute(p: ProxyConfig): ProxyRoute | null {
   const protocol = p.protocol === '' ? 'http' : p.protocol
   const port = Number(p.port)
   if (p.host === '' || !Number.isInteger(port) || port < 1 || port > 65_535 || !PROTOCOLS.has(protocol)) {
-    throw new Error(`The instance's proxy is enabled but incomplete (protocol ${JSON.stringify(p.protocol)}, host ${JSON.stringify(p.host)}, port ${JSON.stringify(p.port)})`)
+    throw Object.assign(
+      new Error(`the proxy is enabled but unusable (protocol ${JSON.stringify(p.protocol)}, host ${JSON.stringify(p.host)}, port ${JSON.stringify(p.port)})`),
+      { code: PROXY_CONFIG_ERROR },
+    )
   }
   const auth = p.username === '' ? '' : `${encodeURIComponent(p.username)}:${encodeURIComponent(p.password)}@`
   const host = p.host.includes(':') && !p.host.startsWith('[') ? `[${p.host}]` : p.host

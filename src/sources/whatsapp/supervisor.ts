@@ -319,7 +319,9 @@ export class WhatsAppSupervisor implements WhatsAppControl {
       socket = this.deps.factory({ instanceId: e.id, generation: gen, options: { proxy, settings: () => e.ref.settings } })
     } catch (err) {
       this.deps.log.warn({ err, instance: e.id, gen }, 'socket creation failed')
-      this.dispatch(e, { type: 'closed', gen, code: closeCodeOf(err), message: messageOf(err), initiatedBy: 'remote' })
+      // The factory refuses an unusable proxy rather than going out directly (HUB_PROXY_CONFIG).
+      const cause = (err as { code?: unknown } | null)?.code === 'HUB_PROXY_CONFIG' ? 'proxyUnreachable' : null
+      this.dispatch(e, { type: 'closed', gen, code: closeCodeOf(err), message: messageOf(err), cause, initiatedBy: 'remote' })
       return
     }
     e.socket = socket
