@@ -167,7 +167,7 @@ describe('the instance’s socket (runner, real makeWASocket)', () => {
   it('an unusable proxy (port 99999) creates no socket at all and shows as proxyUnreachable', async () => {
     void wa.connect(ref(1, false, { proxy: proxy({ protocol: 'http', port: '99999' }) }), { timeoutMs: 600_000 }).catch(() => {})
     const s = await until('a retry', (s) => s.retryAt !== null)
-    expect(s.reason).toEqual({ code: null, name: 'proxyUnreachable', message: 'the proxy is enabled but unusable (protocol "http", host "127.0.0.1", port "99999")' })
+    expect(s!.reason).toEqual({ code: null, name: 'proxyUnreachable', message: 'the proxy is enabled but unusable (protocol "http", host "127.0.0.1", port "99999")' })
     expect(fake.conns).toEqual([])
   })
 
