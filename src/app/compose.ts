@@ -9,8 +9,10 @@ import { latestVersion } from '../adapters/baileys/version.js'
 import { MemoryBus } from '../adapters/memory/bus.js'
 import { openDb, type OpenedDb } from '../adapters/sqlite/db.js'
 import { SqliteOutbox } from '../adapters/sqlite/outbox-store.js'
+import { SqliteHistoryStore } from '../adapters/sqlite/history-store.js'
 import { SqliteStore } from '../adapters/sqlite/store.js'
 import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
+import { historyEdge, type HistoryEdge } from '../edges/history/index.js'
 import { createHttpServer, type HttpServer } from '../edges/http/server.js'
 import { streamEdge, type StreamEdge } from '../edges/stream/index.js'
 import { webhookEdge, type WebhookEdge } from '../edges/webhooks/index.js'
@@ -39,6 +41,7 @@ export interface RunningHub {
   http: HttpServer
   streams: StreamEdge
   webhooks: WebhookEdge
+  history: HistoryEdge
   /** Started in this order, stopped in reverse. */
   edges: readonly Edge[]
   port: number
@@ -100,12 +103,18 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   const http = createHttpServer({ hub, wa, clock, log, cfg })
   const streams = streamEdge(http, hub, bus, cfg, clock, log)
   const webhooks = webhookEdge({ hub, writeBehind: hub, outbox: new SqliteOutbox(opened.db), bus, router: http.router, cfg, clock, log })
-  const edges: Edge[] = [streams, webhooks]
+  const history = historyEdge({ hub, bus, store: new SqliteHistoryStore(opened.db), wa, router: http.router, clock, log, cfg })
+  const edges: Edge[] = [streams, webhooks, history]
   if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
   // Last: it serves once every route is mounted, and stops first.
   edges.push(http)
 
-  wa?.restore(hub.accounts().flatMap((a) => hub.instancesOf(a.id)).map((i) => ({ id: i.id, name: i.name, settings: i.config.settings, state: i.status.state })))
+  wa?.restore(
+    hub
+      .accounts()
+      .flatMap((a) => hub.instancesOf(a.id))
+      .map((i) => ({ id: i.id, name: i.name, settings: i.config.settings, proxy: i.config.proxy, state: i.status.state })),
+  )
 
   const started: Edge[] = []
   const stopEdge = async (edge: Edge) => {
@@ -135,14 +144,15 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
     // The first start's tokens are already stored as hashes: this is the only chance to show them.
     throw new StartError(err instanceof Error ? err.message : String(err), first)
   }
-  return { hub, bus, http, streams, webhooks, edges, port: http.port, wa, first, stop }
+  return { hub, bus, http, streams, webhooks, history, edges, port: http.port, wa, first, stop }
 }
 
 function whatsAppFor(cfg: HubConfig, hub: Hub, db: OpenedDb, log: Logger, extra: Partial<WhatsAppDeps>): WhatsAppSupervisor {
   const waLog = log.child({ mod: 'whatsapp' })
   // Only real sockets need the version WhatsApp Web currently serves.
   const versions = cfg.whatsapp === 'baileys' ? { versions: latestVersion({ log: waLog }) } : {}
-  return createWhatsApp(cfg.whatsapp, { writer: hub, db: db.db, log: waLog, ...versions, ...extra })
+  const options = { silentAfterMs: cfg.silentAfterMs, ...extra.options }
+  return createWhatsApp(cfg.whatsapp, { writer: hub, db: db.db, log: waLog, ...versions, ...extra, options })
 }
 
 /** The hub could not start serving; it stopped cleanly, and `first` holds any tokens it created. */

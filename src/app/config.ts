@@ -65,6 +65,10 @@ const FIELDS = {
   /** The first retry's delay; each next one doubles, with jitter, up to the max. */
   webhookRetryBaseMs: ['HUB_WEBHOOK_RETRY_BASE_MS', int(1000, 1)],
   webhookRetryMaxMs: ['HUB_WEBHOOK_RETRY_MAX_MS', int(3600_000, 1)],
+  /** An open WhatsApp socket from which nothing arrived this long is restarted (above Baileys' 30 s keep-alive). */
+  silentAfterMs: ['HUB_SILENT_AFTER_MS', int(120_000, 1_000)],
+  /** Connection history rows are kept at least this many days. */
+  historyDays: ['HUB_HISTORY_DAYS', int(7, 7, 3650)],
 } as const satisfies Record<string, readonly [`HUB_${string}`, z.ZodType]>
 
 type Fields = typeof FIELDS

@@ -1,7 +1,8 @@
 /**
  * @module `npm run demo`: the hub in simulated WhatsApp mode with a dozen instances that pair and
  * then flap the way real numbers do (drops, reconnects, presence and profile changes, now and then
- * a conflict or a logout), so the dashboard and the stream have something to show.
+ * a conflict, a lost network, a TLS failure or a logout), so the dashboard and the stream have
+ * something to show.
  */
 import { defaultConfig } from '../core/integrations.js'
 import { startHub } from './compose.js'
@@ -36,7 +37,7 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const ref = (name: string) => {
   const i = find(name)!
-  return { id: i.id, name, settings: i.config.settings }
+  return { id: i.id, name, settings: i.config.settings, proxy: i.config.proxy }
 }
 
 async function pair(name: string): Promise<void> {
@@ -61,6 +62,13 @@ Ctrl-C stops it (the snapshot is flushed; the next run resumes the same stream).
 
 await Promise.all(NAMES.map((n) => pair(n).catch((err) => log.warn({ err, n }, 'pairing failed'))))
 
+/** The network fails the way real sockets do for a while, then comes back. */
+async function loseNetwork(id: number, mode: 'unreachable' | 'tls' | 'hang'): Promise<void> {
+  await sim.network(id, mode)
+  await sim.close(id, 428, 'Connection Terminated')
+  setTimeout(() => void sim.network(id, 'ok'), 5_000 + Math.random() * 20_000)
+}
+
 let stopping = false
 const flap = async () => {
   while (!stopping) {
@@ -80,8 +88,9 @@ const flap = async () => {
       else if (roll < 0.55) await sim.close(id, 408, 'Connection was lost')
       else if (roll < 0.75) await sim.online(id, inst.status.presenceStatus !== 'available')
       else if (roll < 0.85) await sim.profile(id, { name: `${name[0]!.toUpperCase()}${name.slice(1)} ${Math.floor(Math.random() * 100)}` })
-      else if (roll < 0.9) await sim.close(id, 503, 'Service Unavailable')
-      else if (roll < 0.95) await sim.close(id, 440, 'Stream Errored (conflict)')
+      else if (roll < 0.88) await sim.close(id, 503, 'Service Unavailable')
+      else if (roll < 0.92) await sim.close(id, 440, 'Stream Errored (conflict)')
+      else if (roll < 0.96) await loseNetwork(id, pick(['unreachable', 'tls', 'hang'] as const))
       else await sim.close(id, 401, 'Stream Errored (conflict)')
     } catch (err) {
       log.debug({ err, name }, 'demo action refused')

@@ -6,10 +6,11 @@ import type { BaileysLogger } from '../adapters/baileys/creds.js'
 import { baileysLogger } from '../adapters/baileys/logger.js'
 import { baileysSocketFactory } from '../adapters/baileys/socket-factory.js'
 import { builtInVersion, type VersionSource } from '../adapters/baileys/version.js'
-import { Simulator, type SimulatorOptions } from '../adapters/simulated/simulator.js'
+import type { SimTiming } from '../adapters/simulated/simulated-socket.js'
+import { Simulator } from '../adapters/simulated/simulator.js'
 import type { Db } from '../adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../adapters/sqlite/session-store.js'
-import type { Clock } from '../ports/clock.js'
+import { systemClock, type Clock } from '../ports/clock.js'
 import type { Log, Timers } from '../ports/socket.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { WhatsAppSupervisor, type SupervisorOptions } from '../sources/whatsapp/supervisor.js'
@@ -29,8 +30,9 @@ export interface WhatsAppDeps {
   /** Baileys' own logger; default: pino at BAILEYS_LOG_LEVEL (silent under vitest, else warn). */
   baileysLogger?: BaileysLogger
   /**
-   * The WhatsApp Web version of new sockets, refreshed before the 405 retry. Default: Baileys'
-   * built-in one, never fetched (production passes latestVersion; simulated sockets ignore it).
+   * The WhatsApp Web version of new sockets, fetched before the first socket, daily, and before the
+   * 405 retry. Default: Baileys' built-in one, never fetched (production passes latestVersion;
+   * simulated sockets ignore it).
    */
   versions?: VersionSource
   /** Baileys mode only. */
@@ -38,8 +40,8 @@ export interface WhatsAppDeps {
     /** Tests point this at loopback. Default: WhatsApp's own endpoint. */
     waWebSocketUrl?: string | URL
   }
-  /** Simulated mode only: QR rotation, refs, latency. */
-  simulated?: Pick<SimulatorOptions, 'qrRotateMs' | 'qrRefs' | 'latencyMs'>
+  /** Simulated mode only: QR windows and refs, latency, backlog and keep-alive timing. */
+  simulated?: Partial<SimTiming>
 }
 
 export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsAppSupervisor {
@@ -50,7 +52,7 @@ export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsApp
   const versions = deps.versions ?? builtInVersion
   const common = { writer: deps.writer, sessions, version: versions, log: deps.log, timers, random, options: deps.options, clock: deps.clock }
   if (mode === 'simulated') {
-    const simulator = new Simulator({ sessions, log: deps.log, logger, timers, random, ...deps.simulated })
+    const simulator = new Simulator({ sessions, log: deps.log, logger, timers, random, now: () => (deps.clock ?? systemClock).now(), ...deps.simulated })
     return new WhatsAppSupervisor({ ...common, factory: simulator.factory, simulator })
   }
   const factory = baileysSocketFactory({
@@ -60,6 +62,7 @@ export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsApp
     connectTimeoutMs: deps.options?.baileysConnectTimeoutMs,
     waWebSocketUrl: deps.baileys?.waWebSocketUrl,
     version: () => versions.current(),
+    now: () => (deps.clock ?? systemClock).now(),
   })
   return new WhatsAppSupervisor({ ...common, factory, simulator: null })
 }

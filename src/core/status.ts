@@ -49,6 +49,14 @@ export function eventWordOfState(state: ConnectionState): EventWord {
   return state === 'loggedout' ? 'logged_out' : state
 }
 
+/** History-sync progress while history sync is on: Baileys' `messaging-history.set`. */
+export interface HistorySync {
+  /** Percent from the phone's last chunk, or null when it gave none. */
+  progress: number | null
+  /** The connection received the first history notification since pairing. */
+  isLatest: boolean
+}
+
 export interface InstanceStatus {
   state: ConnectionState
   /** ISO time of the last change of `state`. */
@@ -62,6 +70,15 @@ export interface InstanceStatus {
   /** The instance's own presence: `available` or `unavailable`. */
   presenceStatus: string
   profile: Profile
+  /** Baileys' `receivedPendingNotifications`: the offline backlog was received (connected only). */
+  synced: boolean
+  /** null when history sync is off or nothing was synced on this connection. */
+  historySync: HistorySync | null
+  /**
+   * The last close's own detail, as Baileys carries it in `data` (`conflict:device_removed` for an
+   * unlink on the phone, `conflict:replaced` for 440, what WhatsApp sent for a ban), or null.
+   */
+  closeDetail: string | null
   /**
    * The event that produced this status. Stored, never rendered in the list item; a change of the
    * word alone is not a change of the status (presence and profile changes repeat it).
@@ -82,6 +99,9 @@ export function initialStatus(now: string): InstanceStatus {
     numberJid: null,
     presenceStatus: 'unavailable',
     profile: { name: '', pictureUrl: null, isBusiness: false, businessName: '' },
+    synced: false,
+    historySync: null,
+    closeDetail: null,
     event: 'disconnected',
   }
 }
@@ -104,6 +124,9 @@ function sameStatus(a: InstanceStatus, b: InstanceStatus): boolean {
     a.retryAt === b.retryAt &&
     a.numberJid === b.numberJid &&
     a.presenceStatus === b.presenceStatus &&
+    a.synced === b.synced &&
+    a.closeDetail === b.closeDetail &&
+    JSON.stringify(a.historySync) === JSON.stringify(b.historySync) &&
     JSON.stringify(a.reason) === JSON.stringify(b.reason) &&
     JSON.stringify(a.profile) === JSON.stringify(b.profile)
   )

@@ -2,6 +2,7 @@
  * @module The boundary between the runner and WhatsApp sockets (Baileys or simulated) and their
  * saved sessions; the hub never sees a Baileys type beyond these.
  */
+import type { ProxyConfig, SettingsConfig } from '../core/integrations.js'
 import type { SessionSnapshot, SocketEvent } from '../core/whatsapp/events.js'
 
 /** Injectable timers (tests pass fakes); handles are opaque. */
@@ -19,10 +20,9 @@ export interface Log {
 }
 
 export interface FetchedProfile {
-  /** null: no picture (or hidden); undefined: the fetch failed, keep what was shown. */
+  /** null: no picture (or hidden); undefined: the fetch failed or timed out, keep what was shown. */
   pictureUrl: string | null | undefined
-  isBusiness: boolean
-  /** When WhatsApp gives one; otherwise the push name stands in. */
+  /** The verified business name, when the account is a business and WhatsApp answered with one. */
   businessName?: string
 }
 
@@ -35,14 +35,30 @@ export interface WaSocketPort {
    * Returns a function that detaches the listener (later events are dropped).
    */
   subscribe(listener: (e: SocketEvent) => void): () => void
+  /** Whether the socket goes through the instance's proxy. */
+  readonly viaProxy: boolean
   requestPairingCode(phoneDigits: string): Promise<string>
-  setPresence(presence: 'available' | 'unavailable'): Promise<void>
-  /** Picture (high resolution) and business facts of `jid` (our own). Never rejects. */
+  /**
+   * Resolves true once the presence request is written to WhatsApp, and then emits `online`;
+   * false when Baileys would drop it (no push name yet). Rejects when the send fails.
+   */
+  setPresence(presence: 'available' | 'unavailable'): Promise<boolean>
+  /** Picture (high resolution) and verified business name of `jid` (our own). Never rejects. */
   fetchProfile(jid: string): Promise<FetchedProfile>
+  /** Epoch ms of the last frame received from WhatsApp, or null when none arrived yet. */
+  lastFrameAt(): number | null
   /** Unlinks the device (remove-companion-device); the socket then closes with 401. */
   logout(): Promise<void>
   /** Closes without logging out; the close carries `initiatedBy: why`. Idempotent. */
-  end(why: 'stop' | 'watchdog' | 'logout'): void
+  end(why: 'stop' | 'watchdog' | 'silent' | 'logout'): void
+}
+
+/** What a new socket takes from the instance's configuration. */
+export interface SocketOptions {
+  /** The proxy for this socket's WebSocket and fetches; null: direct. Read once, at creation. */
+  proxy: ProxyConfig | null
+  /** The instance's current settings, read when they matter (history sync, calls). */
+  settings: () => SettingsConfig
 }
 
 /**
@@ -50,7 +66,7 @@ export interface WaSocketPort {
  * Synchronous so that no event can fire before the runner subscribes. May throw: the runner then
  * treats it as a close of that generation.
  */
-export type SocketFactory = (args: { instanceId: number; generation: number }) => WaSocketPort
+export type SocketFactory = (args: { instanceId: number; generation: number; options: SocketOptions }) => WaSocketPort
 
 export interface SessionInfo extends SessionSnapshot {
   /** False after an explicit stop: not reconnected at start. */

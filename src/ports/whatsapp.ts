@@ -3,7 +3,7 @@
  * (StatusWriter, implemented by the hub), and what the lifecycle endpoints ask of the source
  * (WhatsAppControl, implemented by the supervisor). Failures are HubErrors with a kind.
  */
-import type { SettingsConfig } from '../core/integrations.js'
+import type { ProxyConfig, SettingsConfig } from '../core/integrations.js'
 import type { ConnectionState, StatusPatch } from '../core/status.js'
 
 /**
@@ -20,6 +20,8 @@ export interface InstanceRef {
   id: number
   name: string
   settings: SettingsConfig
+  /** Used from the next socket on (an open socket keeps the route it was created with). */
+  proxy: ProxyConfig
 }
 
 /** An instance as the snapshot shows it when the hub starts (restore decides what is still true). */
@@ -44,12 +46,18 @@ export interface WhatsAppControl {
    * nothing to do). No saved session: HubError `invalid`.
    */
   reconnect(inst: InstanceRef): Promise<ConnectionState>
-  /** Unlinks the device, wipes the session; the instance ends `loggedout`. */
-  logout(inst: InstanceRef): Promise<void>
+  /**
+   * Unlinks the device, wipes the session; the instance ends `loggedout`. `unlinkSent` is false when
+   * the unlink request (remove-companion-device) could not be written to WhatsApp: no live socket,
+   * or the send failed. WhatsApp does not answer it, so true means sent, not confirmed.
+   */
+  logout(inst: InstanceRef): Promise<{ unlinkSent: boolean }>
   /** Ends the socket and wipes the session before the instance is deleted. */
   remove(instanceId: number): Promise<void>
-  /** The instance's settings changed (keepOnlineStatus drives own presence). */
+  /** The instance's settings or proxy changed (keepOnlineStatus drives own presence; a proxy applies to the next socket). */
   settingsChanged(inst: InstanceRef): void
+  /** When the instance's socket last received a frame (epoch ms), or null when none ever did. */
+  liveness(instanceId: number): { lastFrameAt: number | null }
   /**
    * At start: reconnects every instance with a saved live session, and corrects the snapshot of
    * those it will not reconnect (a status claiming a connection the restart ended).
@@ -62,8 +70,15 @@ export interface WhatsAppControl {
 }
 
 /** Control endpoints of simulated mode; each acts like the phone or the WhatsApp server would. */
+/** What the simulated network does to the next sockets of an instance (like real Baileys fails). */
+export type SimNetworkMode = 'ok' | 'unreachable' | 'tls' | 'hang'
+
 export interface SimulatorControl {
   scan(instanceId: number): Promise<void>
+  /** Applies to the sockets created after it; the instance needs no live socket. */
+  network(instanceId: number, mode: SimNetworkMode): Promise<void>
+  /** The open socket receives nothing (no frames, no keep-alive answers) for `ms`. */
+  silence(instanceId: number, ms: number): Promise<void>
   close(instanceId: number, code: number, message: string): Promise<void>
   online(instanceId: number, online: boolean): Promise<void>
   profile(

@@ -29,6 +29,9 @@ export function stateEvent(s: StateEventSource) {
       reason: c.reason,
       retryAt: c.retryAt,
       since: c.since,
+      synced: c.synced,
+      historySync: c.historySync,
+      closeDetail: c.closeDetail,
     },
     instanceData: { instance: s.instance, apiInstanceName: s.apiInstanceName },
   }

@@ -35,7 +35,7 @@ export const proxyBody = z.strictObject({
   enabled: z.boolean(),
   host: text(255).optional(),
   port: port.optional(),
-  protocol: z.enum(['http', 'https', 'socks5']).optional(),
+  protocol: z.enum(['http', 'https', 'socks4', 'socks5']).optional(),
   username: text(255).optional(),
   password: text(255).optional(),
 })
@@ -95,7 +95,7 @@ export const createInstanceBody = z.strictObject({
   proxyEnabled: z.boolean().optional(),
   proxyHost: text(255).optional(),
   proxyPort: port.optional(),
-  proxyProtocol: z.enum(['http', 'https', 'socks5']).optional(),
+  proxyProtocol: z.enum(['http', 'https', 'socks4', 'socks5']).optional(),
   proxyUsername: text(255).optional(),
   proxyPassword: text(255).optional(),
 
@@ -136,6 +136,10 @@ export const simCloseBody = z.strictObject({
   message: text(512).default('Connection Terminated'),
 })
 export const simOnlineBody = z.strictObject({ online: z.boolean() })
+/** What the simulated network does to the instance's next sockets (DNS failure, self-signed TLS, an upgrade that never answers). */
+export const simNetworkBody = z.strictObject({ mode: z.enum(['ok', 'unreachable', 'tls', 'hang']) })
+/** The open socket receives nothing for `ms` (at most an hour). */
+export const simSilenceBody = z.strictObject({ ms: z.number().int().min(1).max(3_600_000) })
 export const simProfileBody = z.strictObject({
   name: text(256).optional(),
   pictureUrl: z.union([url, z.null()]).optional(),

@@ -47,7 +47,7 @@ const live = (name: string) => running.hub.lookup(accountId(), name)!
 
 function instance(name: string) {
   const i = live(name)
-  return { id: i.id, name, settings: i.config.settings }
+  return { id: i.id, name, settings: i.config.settings, proxy: i.config.proxy }
 }
 
 /** Console errors of every page (a CSP violation shows up here), checked after each test. */

@@ -46,7 +46,7 @@ let consoleErrors: string[] = []
 
 function ref(name: string) {
   const i = running.hub.lookup(account.id, name)!
-  return { id: i.id, name, settings: i.config.settings }
+  return { id: i.id, name, settings: i.config.settings, proxy: i.config.proxy }
 }
 
 const stateOf = (name: string) => running.hub.lookup(account.id, name)!.status.state

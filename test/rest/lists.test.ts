@@ -52,6 +52,9 @@ describe('GET /api/instance/list (RyzeAPI shape)', () => {
       since: item.connection.since,
       reason: null,
       retryAt: null,
+      synced: false,
+      historySync: null,
+      closeDetail: null,
     })
     expect(new Date(item.connection.since).toISOString()).toBe(item.connection.since)
     expect(item.profile).toEqual({ name: 'Sales Bot', pictureUrl: 'https://pps.whatsapp.net/v/x.jpg', isBusiness: true, businessName: 'ACME' })

@@ -12,6 +12,7 @@ describe('configuration', () => {
     expect([c.port, c.host, c.dataDir, c.rateLimitPerMin, c.createRateLimitPerMin, c.whatsapp, c.adminToken]).toEqual([
       8080, '0.0.0.0', './data', 100, 20, 'baileys', undefined,
     ])
+    expect([c.silentAfterMs, c.historyDays]).toEqual([120_000, 7])
   })
 
   it.each([
@@ -20,6 +21,8 @@ describe('configuration', () => {
     ['HUB_WHATSAPP', 'whatsmeow', /HUB_WHATSAPP: /],
     ['HUB_RATE_LIMIT_PER_MIN', '0', /HUB_RATE_LIMIT_PER_MIN: /],
     ['HUB_ADMIN_TOKEN', 'short', /HUB_ADMIN_TOKEN: must be at least 16 characters/],
+    ['HUB_SILENT_AFTER_MS', '999', /HUB_SILENT_AFTER_MS: /],
+    ['HUB_HISTORY_DAYS', '6', /HUB_HISTORY_DAYS: /],
   ])('refuses %s=%s with a message naming the variable', (name, value, pattern) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(pattern)

@@ -236,6 +236,9 @@ describe('GET /ws/:instance (RyzeAPI)', () => {
         reason: null,
         retryAt: null,
         since: item.connection.since,
+        synced: false,
+        historySync: null,
+        closeDetail: null,
       },
       instanceData: { instance: 'ops', apiInstanceName: item.apiInstanceName },
     })

@@ -43,7 +43,9 @@ describe('webhook durability', () => {
       expect((await first.req('GET', '/api/instance/connect/sales')).json.status).toBe('qr')
       await first.req('POST', '/api/sim/sales/scan', { body: {} })
       await until(async () => (await first.req('GET', '/api/instance/list')).json.instances[0].connection.state === 'connected', 'connected')
-      for (let i = 0; i < 60; i++) await first.req('POST', '/api/sim/sales/online', { body: { online: i % 2 === 0 } })
+      // A personal account has no push name at pairing, and presence needs one (as in Baileys).
+      expect((await first.req('POST', '/api/sim/sales/profile', { body: { name: 'Sales' } })).status).toBe(200)
+      for (let i = 0; i < 60; i++) expect((await first.req('POST', '/api/sim/sales/online', { body: { online: i % 2 === 0 } })).status).toBe(200)
       const backlog = await untilValue(() => deliveries(first, 'sales', 'status=pending&limit=500'), (l) => l.length >= 60, { what: 'a committed backlog' })
       // More changes in flight while it dies: those not yet committed are lost together with their deliveries.
       let answered = 0

@@ -6,7 +6,7 @@ import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch 
 import type { Clock } from '../../src/ports/clock.js'
 import type { ConnectionState } from '../../src/core/status.js'
 import type { InstanceRef, RestoredInstance, StatusWriter } from '../../src/ports/whatsapp.js'
-import { defaultConfig } from '../../src/core/integrations.js'
+import { defaultConfig, type ProxyConfig, type SettingsConfig } from '../../src/core/integrations.js'
 import type { Log, Timers } from '../../src/ports/socket.js'
 import { openDb, type OpenedDb } from '../../src/adapters/sqlite/db.js'
 import { accounts, instances } from '../../src/adapters/sqlite/schema.js'
@@ -42,9 +42,10 @@ export function addInstances(opened: OpenedDb, count: number): void {
   }
 }
 
-export function ref(id: number, keepOnlineStatus = false): InstanceRef {
-  const settings = { ...defaultConfig().settings, keepOnlineStatus }
-  return { id, name: `inst${id}`, settings }
+export function ref(id: number, keepOnlineStatus = false, extra: { settings?: Partial<SettingsConfig>; proxy?: Partial<ProxyConfig> } = {}): InstanceRef {
+  const defaults = defaultConfig()
+  const settings = { ...defaults.settings, keepOnlineStatus, ...extra.settings }
+  return { id, name: `inst${id}`, settings, proxy: { ...defaults.proxy, ...extra.proxy } }
 }
 
 /** An instance as a restarted hub's snapshot shows it, for restore. */

@@ -37,8 +37,10 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     ws.send({ type: 'subscribe', id: '1', instances: ['sales'] })
     await ws.next((f) => f.type === 'snapshot')
     expect((await h.req('POST', '/api/sim/sales/scan')).json).toEqual({ success: true, message: 'Scan simulated' })
-    const it = await until(() => item('sales'), (i) => i.connection.state === 'connected')
+    // A personal account's push name arrives with the initial sync, after the open.
+    const it = await until(() => item('sales'), (i) => i.connection.state === 'connected' && i.profile.name !== '')
     expect(it.connection.numberJid).toMatch(/^\d{12}@s\.whatsapp\.net$/)
+    expect(it.connection.synced).toBe(true)
     expect(it.connection.displayStatus).toBe('Online')
     expect(it.profile.name).toMatch(/^Sim \d+$/)
     const wachat = (await h.req('GET', '/api/v1/instance/list?instanceName=sales')).json.instances[0]
@@ -84,7 +86,7 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     expect(r.json.error.message).toBe('Instance has no saved session — call /connect first')
   })
 
-  it('close 440 twice → disconnected (connection replaced)', async () => {
+  it('close 440 twice → parked as connection replaced, with a slow retry; reconnect starts at once', async () => {
     await h.req('GET', '/api/instance/connect/ops')
     await h.req('POST', '/api/sim/ops/scan')
     await until(() => item('ops'), (i) => i.connection.state === 'connected')
@@ -96,9 +98,10 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     // The first conflict retries by itself; a second one inside five minutes stops for good.
     await until(() => item('ops'), (i) => i.connection.state === 'connected')
     await h.req('POST', '/api/sim/ops/close', { body: { code: 440, message: 'Stream Errored (conflict)' } })
-    const it = await until(() => item('ops'), (i) => i.connection.state === 'disconnected')
-    expect(it.connection.displayStatus).toBe('Disconnected (connection replaced)')
-    expect(it.connection.retryAt).toBeNull()
+    const it = await until(() => item('ops'), (i) => i.connection.displayStatus.startsWith('Connection replaced by another client'))
+    expect(it.connection.state).toBe('connecting')
+    expect(it.connection.displayStatus).toMatch(/^Connection replaced by another client, retrying in \d+ min$/)
+    expect(Date.parse(it.connection.retryAt) - Date.parse(it.connection.since)).toBeGreaterThanOrEqual(300_000)
     const r = await h.req('POST', '/api/instance/reconnect/ops')
     expect([r.status, r.json]).toEqual([200, { success: true, message: 'Reconnect initiated', status: 'connecting' }])
     await until(() => item('ops'), (i) => i.connection.state === 'connected')
@@ -108,7 +111,7 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     await h.req('POST', '/api/instance/reconnect/sales')
     await until(() => item('sales'), (i) => i.connection.state === 'connected')
     const r = await h.req('DELETE', '/api/instance/logout/sales', { token: tokens.sales })
-    expect(r.json).toEqual({ success: true, message: 'Instance logged out', instance: { status: 'loggedout' } })
+    expect(r.json).toEqual({ success: true, message: 'Instance logged out', instance: { status: 'loggedout' }, unlinkSent: true })
     const it = await item('sales')
     expect([it.connection.state, it.connection.numberJid]).toEqual(['loggedout', null])
     expect((await h.req('POST', '/api/instance/reconnect/sales')).status).toBe(400)
@@ -136,6 +139,54 @@ describe('WhatsApp lifecycle over HTTP (simulated mode)', () => {
     expect(db.prepare('select count(*) n from wa_creds where instance_id = ?').get(id)).toEqual({ n: 0 })
     expect(db.prepare('select count(*) n from wa_keys where instance_id = ?').get(id)).toEqual({ n: 0 })
     db.close()
+  })
+
+  it('simulates the network of the next sockets and the silence of the open one, refusing bad bodies', async () => {
+    const set = await h.req('POST', '/api/sim/ops/network', { body: { mode: 'unreachable' } })
+    expect(set.json).toEqual({ success: true, message: 'Network set to "unreachable" for the next connections', mode: 'unreachable' })
+    expect((await h.req('POST', '/api/sim/ops/network', { body: { mode: 'ok' } })).json.message).toBe('Network restored for the next connections')
+    expect((await h.req('POST', '/api/sim/ops/network', { body: { mode: 'flaky' } })).status).toBe(400)
+    expect((await h.req('POST', '/api/sim/ops/silence', { body: { ms: 0 } })).status).toBe(400)
+    expect((await h.req('POST', '/api/sim/ops/silence', { body: { ms: 3_600_001 } })).status).toBe(400)
+    const ok = await h.req('POST', '/api/sim/ops/silence', { body: { ms: 1_000 } })
+    expect([ok.status, ok.json]).toEqual([200, { success: true, message: 'Silence simulated', ms: 1_000 }])
+  })
+
+  it('a network failure before any QR shows in the list in words, and /connect answers 504 with it', async () => {
+    const local = await startTestHub({ HUB_WHATSAPP: 'simulated', HUB_CONNECT_TIMEOUT_MS: '1000' }, { whatsapp: simulated() })
+    await createInstances(local, ['offline'])
+    await local.req('POST', '/api/sim/offline/network', { body: { mode: 'unreachable' } })
+    const r = await local.req('GET', '/api/instance/connect/offline')
+    expect([r.status, r.json]).toEqual([
+      504,
+      { success: false, error: { message: "Timed out waiting for a QR code: Can't reach WhatsApp (getaddrinfo ENOTFOUND web.whatsapp.com)" } },
+    ])
+    const it = (await local.req('GET', '/api/instance/list?instanceName=offline')).json.instances[0]
+    expect(it.connection).toMatchObject({
+      state: 'connecting',
+      reason: { code: 408, name: 'unreachable', message: 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)' },
+      closeDetail: 'ENOTFOUND: getaddrinfo ENOTFOUND web.whatsapp.com',
+    })
+    expect(it.connection.displayStatus).toMatch(/^Can't reach WhatsApp \(getaddrinfo ENOTFOUND web\.whatsapp\.com\), retrying in \d+s$/)
+    await local.stop()
+  })
+
+  it('HUB_SILENT_AFTER_MS reaches the sockets: a silenced socket is restarted as "silent" and reconnects', async () => {
+    const local = await startTestHub({ HUB_WHATSAPP: 'simulated', HUB_SILENT_AFTER_MS: '1000' }, { whatsapp: simulated() })
+    await createInstances(local, ['quiet'])
+    const row = () => local.req('GET', '/api/instance/list?instanceName=quiet').then((r) => r.json.instances[0])
+    await local.req('GET', '/api/instance/connect/quiet')
+    await local.req('POST', '/api/sim/quiet/scan')
+    await until(row, (i) => i.connection.state === 'connected' && i.connection.synced)
+    const ws = await openClient(local)
+    ws.send({ type: 'subscribe', id: '1', instances: ['quiet'] })
+    await ws.next((f) => f.type === 'snapshot')
+    await local.req('POST', '/api/sim/quiet/silence', { body: { ms: 5_000 } })
+    const drop = await ws.next((f) => f.type === 'diff' && f.changes['connection.reason']?.name === 'silent', 5_000)
+    expect(drop.changes['connection.reason'].message).toMatch(/^Nothing received from WhatsApp for \d+ s$/)
+    await ws.next((f) => f.type === 'diff' && f.changes['connection.state'] === 'connected', 5_000)
+    await ws.close()
+    await local.stop()
   })
 
   it('refuses simulator controls on a hub that is not simulated, with 404', async () => {

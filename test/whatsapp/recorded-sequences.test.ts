@@ -1,94 +1,33 @@
 /**
- * The recorded Baileys rc.9 sequences (baileys.md §4.1) replayed through Baileys' own event emitter
+ * The recorded Baileys rc.9 sequences (docs/baileys-rc9.md §4.1) replayed through Baileys' own event emitter
  * into the adapter and the runner, with manual time.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { OpenedDb } from '../../src/adapters/sqlite/db.js'
-import { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
-import { WhatsAppSupervisor } from '../../src/sources/whatsapp/supervisor.js'
-import { boom, fakeFactory, type FakeBaileysSocket } from './fake-baileys-socket.js'
-import { dbWithInstances, ManualTime, RecordingWriter, ref, settle, silentLog, T0 } from './helpers.js'
+import type { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
+import type { WhatsAppSupervisor } from '../../src/sources/whatsapp/supervisor.js'
+import { boom, type FakeBaileysSocket } from './fake-baileys-socket.js'
+import type { ManualTime, RecordingWriter } from './helpers.js'
+import { ref, settle, T0 } from './helpers.js'
+import { CONNECTING, ENOTFOUND, iso, JID, LOGIN_ME, PAIR_SUCCESS, QR1, Recorded, RESTART_REQUIRED } from './recorded-harness.js'
 
-const iso = (ms: number) => new Date(ms).toISOString()
-
-const JID = '15551234567@s.whatsapp.net'
-const CONNECTING = { connection: 'connecting', receivedPendingNotifications: false, qr: undefined } as const
-const QR1 = '2@ref1,noiseB64,identityB64,advB64'
-const ACCOUNT = {
-  details: Buffer.from('details'),
-  accountSignatureKey: Buffer.alloc(32, 1),
-  accountSignature: Buffer.alloc(64, 2),
-  deviceSignature: Buffer.alloc(64, 3),
-}
-const PAIR_SUCCESS = {
-  account: ACCOUNT,
-  me: { id: '15551234567:12@s.whatsapp.net', name: undefined, lid: '99887766554433:12@lid' },
-  signalIdentities: [],
-  platform: 'android',
-}
-const LOGIN_ME = { me: { id: '15551234567:12@s.whatsapp.net', name: 'Ana', lid: '99887766554433:12@lid' } }
-const RESTART_REQUIRED = () => boom(515, 'Stream Errored (restart required)', { tag: 'stream:error', attrs: { code: '515' } })
-
+let h: Recorded
 let time: ManualTime
-let opened: OpenedDb
 let writer: RecordingWriter
 let sessions: SqliteSessionStore
 let sockets: FakeBaileysSocket[]
 let wa: WhatsAppSupervisor
-/** Each call of the fake version refresh, with the number of sockets made by then. */
 let refreshes: number[]
-/** The fake refresh resolves when this does. */
-let refreshDone: Promise<void>
 
 beforeEach(() => {
-  time = new ManualTime()
-  opened = dbWithInstances(1)
-  writer = new RecordingWriter(time)
-  sessions = new SqliteSessionStore(opened.db)
-  const fake = fakeFactory(sessions)
-  sockets = fake.sockets
-  refreshes = []
-  refreshDone = Promise.resolve()
-  const version = {
-    refresh: async () => {
-      refreshes.push(sockets.length)
-      await refreshDone
-    },
-  }
-  wa = new WhatsAppSupervisor({ writer, sessions, factory: fake.factory, version, log: silentLog, clock: time, timers: time, random: () => 0.5 })
+  h = new Recorded()
+  ;({ time, writer, sessions, sockets, wa, refreshes } = h)
 })
 
-afterEach(async () => {
-  await wa.shutdown()
-  opened.close()
-})
+afterEach(() => h.close())
 
-function last(): FakeBaileysSocket {
-  const s = sockets[sockets.length - 1]
-  if (s === undefined) throw new Error('no socket created')
-  return s
-}
-
-/** The RESTART AFTER 515 sequence, which is also what any login with saved creds looks like. */
-async function login(s: FakeBaileysSocket): Promise<void> {
-  s.update(CONNECTING)
-  s.emit('creds.update', { nextPreKeyId: 31, firstUnuploadedPreKeyId: 31 })
-  s.emit('creds.update', LOGIN_ME)
-  s.update({ connection: 'open' })
-  s.update({ receivedPendingNotifications: true })
-  await settle()
-}
-
-/** A saved paired session, reconnected and open on socket generation 1. */
-async function openFromSavedSession(): Promise<FakeBaileysSocket> {
-  const auth = sessions.auth(1)
-  Object.assign(auth.state.creds, PAIR_SUCCESS, LOGIN_ME)
-  await auth.saveCreds()
-  await wa.reconnect(ref(1))
-  await settle()
-  await login(last())
-  return last()
-}
+const last = () => h.last()
+const login = (s: FakeBaileysSocket) => h.login(s)
+const openFromSavedSession = () => h.openFromSavedSession()
 
 describe('recorded sequences through makeEventBuffer, the adapter and the runner', () => {
   it('FIRST QR LOGIN then RESTART AFTER 515 ends connected on generation 2 with the same creds', async () => {
@@ -124,10 +63,14 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
       numberJid: JID,
       presenceStatus: 'unavailable',
       profile: { name: 'Ana', pictureUrl: 'https://pps.example/me.jpg', isBusiness: false, businessName: '' },
+      synced: true,
+      historySync: null,
+      closeDetail: null,
     })
-    expect(s2.called('profilePictureUrl')).toEqual([[JID, 'image']])
+    expect(s2.called('profilePictureUrl')).toEqual([[JID, 'image', 10_000]])
     expect(wa.machineState(1)).toMatchObject({ phase: 'OPEN', gen: 2, synced: true })
-    expect(time.pendingDelays()).toEqual([60_000])
+    // stable open, silent socket, picture refresh (no oe= in the URL: every 6 h)
+    expect(time.pendingDelays()).toEqual([60_000, 120_000, 21_600_000])
 
     // Late events of generation 1 change nothing.
     const before = wa.machineState(1)
@@ -166,9 +109,11 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
     await time.advance(750)
     const s2 = last()
     s2.update(CONNECTING)
-    s2.closeWith(boom(408, 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)'))
+    s2.closeWith(ENOTFOUND())
     expect(writer.status(1)).toMatchObject({
-      displayStatus: 'Reconnecting (connection lost), attempt 2',
+      reason: { code: 408, name: 'unreachable', message: 'WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)' },
+      displayStatus: "Can't reach WhatsApp (getaddrinfo ENOTFOUND web.whatsapp.com), retrying in 2s",
+      closeDetail: 'ENOTFOUND: getaddrinfo ENOTFOUND web.whatsapp.com',
       retryAt: iso(T0 + 750 + 1_500),
     })
 
@@ -210,41 +155,60 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
 
   it('logout() calls sock.logout(), whose 401 close ends loggedout', async () => {
     const s1 = await openFromSavedSession()
-    await wa.logout(ref(1))
+    expect(await wa.logout(ref(1))).toEqual({ unlinkSent: true })
     expect(s1.called('logout')).toEqual([[undefined]])
     expect(writer.status(1)).toMatchObject({ state: 'loggedout', reason: { code: 401, name: 'loggedOut', message: 'Intentional Logout' } })
     expect(sessions.info(1)).toBeNull()
   })
 
-  it('logout() ends the socket when sock.logout() fails, and still ends loggedout', async () => {
+  it('logout() ends the socket when sock.logout() fails, still ends loggedout, and says the device may still be linked', async () => {
     const s1 = await openFromSavedSession()
     s1.logoutFails = true
-    await wa.logout(ref(1))
+    expect(await wa.logout(ref(1))).toEqual({ unlinkSent: false })
     expect(s1.called('end')).toEqual([[undefined]])
     expect(writer.status(1)).toMatchObject({
       state: 'loggedout',
-      displayStatus: 'Logged out',
-      reason: { code: null, name: 'loggedOut', message: 'Intentional Logout' },
+      displayStatus: 'Logged out (unlink not sent: the phone may still list this device)',
+      reason: {
+        code: null,
+        name: 'logoutUnconfirmed',
+        message: 'Session wiped; the unlink request could not be sent to WhatsApp, so the phone may still list this device',
+      },
     })
     expect(sessions.info(1)).toBeNull()
   })
 
-  it('BAD SESSION (500) five times without a stable open parks in needs attention', async () => {
+  it('logout() of a paired session without a live socket cannot unlink it, and says so', async () => {
+    const s1 = await openFromSavedSession()
+    s1.closeWith(boom(428, 'Connection Terminated'))
+    expect(await wa.logout(ref(1))).toEqual({ unlinkSent: false })
+    expect(writer.status(1).reason?.name).toBe('logoutUnconfirmed')
+  })
+
+  it('BAD SESSION (500 stream error) five times without a stable open parks in needs attention, with a slow retry', async () => {
     let s = await openFromSavedSession()
     for (let i = 1; i <= 4; i++) {
       s.closeWith(boom(500, 'Stream Errored (xml-not-well-formed)', { tag: 'xml-not-well-formed', attrs: {} }))
       expect(writer.status(1).displayStatus).toBe(`Reconnecting (bad session), attempt ${i}`)
-      await time.advance(time.pendingDelays()[0])
+      await time.advance(time.pendingDelays()[0]!)
       s = last()
       await login(s)
     }
     s.closeWith(boom(500, 'Stream Errored (xml-not-well-formed)', { tag: 'xml-not-well-formed', attrs: {} }))
-    expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Needs attention (bad session)', retryAt: null })
+    expect(writer.status(1)).toMatchObject({
+      state: 'connecting',
+      reason: { code: 500, name: 'badSession', message: 'Stream Errored (xml-not-well-formed)' },
+      displayStatus: 'Needs attention (bad session), retrying in 8 min',
+      closeDetail: 'xml-not-well-formed',
+      retryAt: iso(time.now() + 450_000),
+    })
     expect(sockets).toHaveLength(5)
-    expect(time.pendingDelays()).toEqual([])
+    expect(time.pendingDelays()).toEqual([450_000])
+    await time.advance(450_000)
+    expect(sockets).toHaveLength(6)
   })
 
-  it('CONNECTION REPLACED (440) retries once after 10 s, then parks in conflict and stays restorable', async () => {
+  it('CONNECTION REPLACED (440) retries once after 10 s, then parks in conflict with a slow retry and stays restorable', async () => {
     const s1 = await openFromSavedSession()
     const replaced = () => boom(440, 'Stream Errored (conflict)', { tag: 'conflict', attrs: { type: 'replaced' } })
     s1.closeWith(replaced())
@@ -253,11 +217,12 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
     await login(last())
     last().closeWith(replaced())
     expect(writer.status(1)).toMatchObject({
-      state: 'disconnected',
+      state: 'connecting',
       reason: { code: 440, name: 'connectionReplaced', message: 'Stream Errored (conflict)' },
-      displayStatus: 'Disconnected (connection replaced)',
+      displayStatus: 'Connection replaced by another client, retrying in 8 min',
+      closeDetail: 'conflict:replaced',
     })
-    expect(time.pendingDelays()).toEqual([])
+    expect(time.pendingDelays()).toEqual([450_000])
     expect(sessions.info(1)?.autoStart).toBe(true)
     expect(sessions.restorable()).toEqual([1])
   })
@@ -277,13 +242,14 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
       displayStatus: 'Needs update (client too old), retrying',
       retryAt: iso(T0 + 300_000),
     })
-    expect(refreshes).toEqual([1])
+    // The first socket waited for a fetch of the current version (0 sockets then); the 405 asked for another.
+    expect(refreshes).toEqual([0, 1])
     await time.advance(300_000)
     expect(sockets).toHaveLength(2)
     last().update(CONNECTING)
     last().closeWith(tooOld())
     expect(writer.status(1)).toMatchObject({ state: 'disconnected', displayStatus: 'Needs update (client too old)', retryAt: null })
-    expect(refreshes).toEqual([1])
+    expect(refreshes).toEqual([0, 1])
     expect(sessions.restorable()).toEqual([1])
     await time.advance(3_600_000)
     expect(sockets).toHaveLength(2)
@@ -292,14 +258,14 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
   it('the 405 retry socket waits for a version refresh still in flight', async () => {
     await openFromSavedSession()
     let finish = () => {}
-    refreshDone = new Promise<void>((resolve) => (finish = resolve))
+    h.refreshDone = new Promise<void>((resolve) => (finish = resolve))
     last().closeWith(boom(405, 'Connection Failure', { reason: '405', location: 'vll' }))
     await time.advance(300_000)
     expect(sockets).toHaveLength(1)
     finish()
     await settle()
     expect(sockets).toHaveLength(2)
-    expect(refreshes).toEqual([1])
+    expect(refreshes).toEqual([0, 1])
   })
 
   it('QR refs ending parks in QR expired without a new socket', async () => {
@@ -366,25 +332,38 @@ describe('recorded sequences through makeEventBuffer, the adapter and the runner
     })
   })
 
-  it('the connect watchdog ends a socket that never leaves connecting and backs off', async () => {
-    const auth = sessions.auth(1)
-    Object.assign(auth.state.creds, PAIR_SUCCESS, LOGIN_ME)
-    await auth.saveCreds()
+  it('the connect watchdog ends a socket from which nothing arrived within 55 s as unreachable and backs off', async () => {
+    await h.savePaired()
     await wa.reconnect(ref(1))
     await settle()
     last().update(CONNECTING)
-    await time.advance(34_999)
+    await time.advance(54_999)
     expect(last().called('end')).toEqual([])
     await time.advance(1)
     expect(last().called('end')).toEqual([[undefined]])
     expect(writer.status(1)).toMatchObject({
       state: 'connecting',
-      reason: { code: null, name: 'connectWatchdog', message: 'No answer from WhatsApp within 35 s' },
-      displayStatus: 'Reconnecting (no answer), attempt 1',
-      retryAt: iso(T0 + 35_000 + 750),
+      reason: { code: null, name: 'unreachable', message: 'no answer within 55 s' },
+      displayStatus: "Can't reach WhatsApp (no answer within 55 s), retrying in 1s",
+      retryAt: iso(T0 + 55_000 + 750),
     })
     await time.advance(750)
     expect(sockets).toHaveLength(2)
+  })
+
+  it('the connect watchdog counts from the last frame: post-login queries that keep answering do not trip it', async () => {
+    await h.savePaired()
+    await wa.reconnect(ref(1))
+    await settle()
+    const s = last()
+    s.update(CONNECTING)
+    for (let i = 0; i < 4; i++) {
+      await time.advance(30_000)
+      s.frame()
+    }
+    expect(s.called('end')).toEqual([])
+    s.update({ connection: 'open' })
+    expect(writer.status(1).state).toBe('connected')
   })
 
   it('an avatar change for our own jid refetches the picture', async () => {

@@ -30,6 +30,5 @@ export function meOf(creds: Pick<AuthenticationCreds, 'me'>): Me | null {
   if (!me?.id) return null
   const out: Me = { jid: jidNormalizedUser(me.id) }
   if (me.name) out.name = me.name
-  if (me.verifiedName) out.verifiedName = me.verifiedName
   return out
 }

@@ -69,7 +69,37 @@ export const instanceStatus = sqliteTable('instance_status', {
   updatedAt: text('updated_at').notNull(),
   /** The `instance.state` word of the last status change; null in rows written before it existed. */
   event: text('event'),
+  /** connection.synced: the offline backlog was received. */
+  synced: integer('synced', { mode: 'boolean' }).notNull().default(false),
+  /** connection.historySync as JSON, or null. */
+  historySync: text('history_sync'),
+  /** connection.closeDetail, or null. */
+  closeDetail: text('close_detail'),
 })
+
+/**
+ * One row per change of an instance's connection.state or connection.reason, kept for at least
+ * the history retention (7 days; each instance's newest row is kept whatever its age, so the
+ * state at any later time is known). Written by the history edge; deleted with the instance.
+ */
+export const connectionHistory = sqliteTable(
+  'connection_history',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    instanceId: integer('instance_id')
+      .notNull()
+      .references(() => instances.id, { onDelete: 'cascade' }),
+    /** The account stream position of the change. */
+    seq: integer('seq').notNull(),
+    /** Epoch milliseconds of the change. */
+    at: integer('at').notNull(),
+    state: text('state').notNull(),
+    /** connection.reason as JSON, or null. */
+    reason: text('reason'),
+    displayStatus: text('display_status').notNull(),
+  },
+  (t) => [index('connection_history_instance_at').on(t.instanceId, t.at)],
+)
 
 /** Every frame of every account stream, for resume across restarts; pruned by count and age. */
 export const changeLog = sqliteTable(

@@ -36,6 +36,9 @@ export class SqliteStore implements HubStore {
         version: p('version'),
         updatedAt: p('updatedAt'),
         event: p('event'),
+        synced: p('synced'),
+        historySync: p('historySync'),
+        closeDetail: p('closeDetail'),
       })
       .onConflictDoUpdate({
         target: instanceStatus.instanceId,
@@ -51,6 +54,9 @@ export class SqliteStore implements HubStore {
           version: sql`excluded.version`,
           updatedAt: sql`excluded.updated_at`,
           event: sql`excluded.event`,
+          synced: sql`excluded.synced`,
+          historySync: sql`excluded.history_sync`,
+          closeDetail: sql`excluded.close_detail`,
         },
       })
       .prepare()
@@ -267,6 +273,10 @@ function statusParams(instanceId: number, s: InstanceStatus, version: number, up
     version,
     updatedAt,
     event: s.event,
+    // The prepared statement binds raw values: SQLite has no boolean.
+    synced: s.synced ? 1 : 0,
+    historySync: s.historySync === null ? null : JSON.stringify(s.historySync),
+    closeDetail: s.closeDetail,
   }
 }
 
@@ -285,6 +295,9 @@ function statusFromRow(s: typeof instanceStatus.$inferSelect): InstanceStatus {
     numberJid: s.numberJid,
     presenceStatus: s.presenceStatus,
     profile: JSON.parse(s.profile),
+    synced: s.synced,
+    historySync: s.historySync === null ? null : JSON.parse(s.historySync),
+    closeDetail: s.closeDetail,
     event: (s.event as EventWord | null) ?? eventWordOfState(state),
   }
 }

@@ -8,7 +8,7 @@ export type Effect =
   /** Create socket generation `gen` with the instance's auth state (after any pending wipe). */
   | { type: 'createSocket'; gen: number }
   /** End the live socket; its close event is then ignored. */
-  | { type: 'endSocket'; why: 'stop' | 'watchdog' }
+  | { type: 'endSocket'; why: 'stop' | 'watchdog' | 'silent' }
   /** `sock.logout()`; the close it causes (401, or any close if it fails) ends in LOGGED_OUT. */
   | { type: 'logoutSocket' }
   /** Replaces a timer of the same kind. */
@@ -24,6 +24,7 @@ export type Effect =
    */
   | { type: 'refreshVersion' }
   | { type: 'fetchProfile'; jid: string }
+  /** The runner reports `online` once the request is written (or nothing, when it was not). */
   | { type: 'setPresence'; presence: 'available' | 'unavailable' }
   | { type: 'requestPairingCode'; number: string }
   | { type: 'publish'; patch: StatusPatch }

@@ -4,10 +4,11 @@
  * Every row of its transition table is named by a test in machine.test.ts.
  */
 import { backoffDelay, DEFAULT_BACKOFF, UNAVAILABLE_BACKOFF } from './backoff.js'
-import { closeMeaning, LOCAL_REASONS, type CloseClass } from './close-codes.js'
+import { closeMeaning, LATE_QR_TIMER, LOCAL_REASONS, NETWORK_MEANINGS, type CloseClass } from './close-codes.js'
 import type { Effect } from './effects.js'
 import type { Command, MachineEvent, SocketEvent, TimerKind } from './events.js'
 import { DEFAULT_MACHINE_CONFIG, type LastClose, type MachineConfig, type MachineState, type Phase } from './machine-state.js'
+import { pictureRefreshDelay } from './picture.js'
 import { toStatusPatch } from './status-patch.js'
 
 export interface Transition {
@@ -42,28 +43,19 @@ interface Ctx {
   config: MachineConfig
 }
 
-const STOPPED_CLOSE: LastClose = {
-  code: null,
-  name: LOCAL_REASONS.stopped.name,
-  message: 'Stopped by the hub',
-  label: LOCAL_REASONS.stopped.label,
+function localClose(reason: { name: string; label: string }, message: string): LastClose {
+  return { code: null, name: reason.name, message, label: reason.label, detail: null }
 }
 
-const LOCAL_LOGOUT_CLOSE: LastClose = {
-  code: null,
-  name: LOCAL_REASONS.logout.name,
-  message: 'Intentional Logout',
-  label: LOCAL_REASONS.logout.label,
-}
+const STOPPED_CLOSE = localClose(LOCAL_REASONS.stopped, 'Stopped by the hub')
+const LOCAL_LOGOUT_CLOSE = localClose(LOCAL_REASONS.logout, 'Intentional Logout')
+/** The session is wiped, but the unlink request never reached WhatsApp: the phone may still list the device. */
+const UNCONFIRMED_LOGOUT_CLOSE = localClose(
+  LOCAL_REASONS.logoutUnconfirmed,
+  'Session wiped; the unlink request could not be sent to WhatsApp, so the phone may still list this device',
+)
 
-function watchdogClose(ms: number): LastClose {
-  return {
-    code: null,
-    name: LOCAL_REASONS.connectWatchdog.name,
-    message: `No answer from WhatsApp within ${Math.round(ms / 1000)} s`,
-    label: LOCAL_REASONS.connectWatchdog.label,
-  }
-}
+const seconds = (ms: number) => Math.round(ms / 1000)
 
 function isSocketEvent(e: MachineEvent): e is SocketEvent {
   return 'gen' in e
@@ -76,17 +68,22 @@ function same(s: MachineState): Transition {
 const schedule = (kind: TimerKind, ms: number): Effect => ({ type: 'scheduleTimer', kind, ms })
 const cancel = (kind: TimerKind): Effect => ({ type: 'cancelTimer', kind })
 
-/** Cancels the timers armed in `s`: each timer's life is tied to the phase that scheduled it. */
-function disarm(s: MachineState): Effect[] {
+/** Cancels the timers armed in `s` (but `except`, which just fired): each timer's life is tied to the phase that scheduled it. */
+function disarm(s: MachineState, except?: TimerKind): Effect[] {
   const out: Effect[] = []
-  if (s.phase === 'CONNECTING' && s.live && !s.loggingOut) out.push(cancel('connectWatchdog'))
-  if (s.phase === 'OPEN' && s.live && !s.stable && !s.loggingOut) out.push(cancel('stableOpen'))
+  const live = s.live && !s.loggingOut
+  if (s.phase === 'CONNECTING' && live) out.push(cancel('connectWatchdog'))
+  if (s.phase === 'OPEN' && live) {
+    if (!s.stable) out.push(cancel('stableOpen'))
+    out.push(cancel('silence'))
+    if (s.refreshArmed) out.push(cancel('profileRefresh'))
+  }
   if (s.dueAt !== null) out.push(cancel('reconnect'))
-  return out
+  return except === undefined ? out : out.filter((e) => e.type !== 'cancelTimer' || e.kind !== except)
 }
 
 /** A new socket generation; the previous one is already closed or ended. */
-function newSocket(s: MachineState, ctx: Ctx, effects: Effect[]): Transition {
+function newSocket(s: MachineState, ctx: Ctx, effects: Effect[], manual = false): Transition {
   const gen = s.gen + 1
   return {
     state: {
@@ -94,14 +91,19 @@ function newSocket(s: MachineState, ctx: Ctx, effects: Effect[]): Transition {
       phase: 'CONNECTING',
       gen,
       live: true,
+      connectingSince: ctx.now,
+      manual,
       qr: null,
       pairingRequested: false,
       pairingCode: null,
       synced: false,
+      historySync: null,
       online: false,
       stable: false,
       dueAt: null,
+      retryDelayMs: null,
       loggingOut: false,
+      refreshArmed: false,
     },
     effects: [...effects, { type: 'createSocket', gen }, schedule('connectWatchdog', ctx.config.watchdogMs)],
   }
@@ -114,7 +116,7 @@ function onCommand(s: MachineState, e: Command, ctx: Ctx): Transition {
     case 'stop':
       if (s.loggingOut || (!s.live && s.dueAt === null)) return same(s)
       return {
-        state: { ...idle(s), phase: 'STOPPED', lastClose: STOPPED_CLOSE },
+        state: { ...down(s), phase: 'STOPPED', lastClose: STOPPED_CLOSE },
         effects: [
           ...disarm(s),
           ...(s.live ? [{ type: 'endSocket', why: 'stop' } as const] : []),
@@ -123,7 +125,7 @@ function onCommand(s: MachineState, e: Command, ctx: Ctx): Transition {
       }
     case 'logout':
       if (s.loggingOut) return same(s)
-      if (!s.live) return loggedOut(idle(s), LOCAL_LOGOUT_CLOSE, disarm(s))
+      if (!s.live) return loggedOut(down(s), (e.linked ?? s.paired) ? UNCONFIRMED_LOGOUT_CLOSE : LOCAL_LOGOUT_CLOSE, disarm(s))
       return { state: { ...s, loggingOut: true, dueAt: null }, effects: [...disarm(s), { type: 'logoutSocket' }] }
     case 'presenceWanted': {
       const effects: Effect[] =
@@ -133,7 +135,7 @@ function onCommand(s: MachineState, e: Command, ctx: Ctx): Transition {
       return { state: s.wantOnline === e.online ? s : { ...s, wantOnline: e.online }, effects }
     }
     case 'timer':
-      return onTimer(s, e.kind, ctx)
+      return onTimer(s, e, ctx)
   }
 }
 
@@ -157,35 +159,61 @@ function start(s: MachineState, e: Extract<Command, { type: 'start' }>, ctx: Ctx
     me: paired ? (session?.me ?? s.me) : null,
     platform: paired ? (session?.platform ?? s.platform) : null,
     pictureUrl: paired ? s.pictureUrl : undefined,
-    isBusiness: paired ? s.isBusiness : undefined,
     businessName: paired ? s.businessName : undefined,
     pairingNumber: paired ? null : number,
     attempt: 0,
     badSessions: 0,
     conflicts: [],
     unpairedTries: 0,
+    restarts: 0,
+    heals: 0,
     updateRetried: false,
   }
-  const t = newSocket(fresh, ctx, disarm(s))
+  const t = newSocket(fresh, ctx, disarm(s), e.manual === true)
   t.effects.push({ type: 'setAutoStart', autoStart: true })
   return t
 }
 
-function onTimer(s: MachineState, kind: TimerKind, ctx: Ctx): Transition {
-  switch (kind) {
+function onTimer(s: MachineState, e: Extract<Command, { type: 'timer' }>, ctx: Ctx): Transition {
+  const cfg = ctx.config
+  switch (e.kind) {
     case 'reconnect':
       if (s.dueAt === null || s.live) return same(s)
       return newSocket({ ...s, dueAt: null }, ctx, [])
     case 'connectWatchdog': {
       if (s.phase !== 'CONNECTING' || !s.live || s.loggingOut) return same(s)
-      // Baileys never closes a socket whose upgrade was refused (HTTP 401/403): end it and retry.
-      const close = watchdogClose(ctx.config.watchdogMs)
-      return afterClose(idle(s), 'transient', undefined, close, [{ type: 'endSocket', why: 'watchdog' }], ctx)
+      const age = ctx.now - (s.connectingSince ?? ctx.now)
+      const idle = e.idleMs ?? null
+      const quiet = idle ?? age
+      // Frames still arrive (Baileys awaits several queries after login before `open`): wait on.
+      if (quiet < cfg.watchdogMs && age < cfg.connectMaxMs) {
+        return { state: s, effects: [schedule('connectWatchdog', Math.min(cfg.watchdogMs - quiet, cfg.connectMaxMs - age))] }
+      }
+      const effects: Effect[] = [{ type: 'endSocket', why: 'watchdog' }]
+      if (idle === null) {
+        // Nothing ever arrived: Baileys hangs on a refused upgrade or a proxy that never answers CONNECT.
+        const meaning = NETWORK_MEANINGS[e.viaProxy ? 'proxyUnreachable' : 'unreachable']
+        const close: LastClose = { code: null, name: meaning.name, message: `no answer within ${seconds(quiet)} s`, label: meaning.label, detail: null }
+        return afterClose(down(s), 'network', undefined, close, effects, ctx, s.phase)
+      }
+      const close = localClose(LOCAL_REASONS.connectWatchdog, `WhatsApp stopped answering while connecting (nothing for ${seconds(quiet)} s)`)
+      return afterClose(down(s), 'transient', undefined, close, effects, ctx, s.phase)
     }
+    case 'silence': {
+      if (s.phase !== 'OPEN' || !s.live || s.loggingOut) return same(s)
+      const quiet = e.idleMs ?? cfg.silentAfterMs
+      if (quiet < cfg.silentAfterMs) return { state: s, effects: [schedule('silence', cfg.silentAfterMs - quiet)] }
+      const close = localClose(LOCAL_REASONS.silent, `Nothing received from WhatsApp for ${seconds(quiet)} s`)
+      const effects: Effect[] = [...disarm(s, 'silence'), { type: 'endSocket', why: 'silent' }]
+      return afterClose(down(s), 'transient', undefined, close, effects, ctx, s.phase)
+    }
+    case 'profileRefresh':
+      if (s.phase !== 'OPEN' || !s.live || s.loggingOut || s.me === null || !s.refreshArmed) return same(s)
+      return { state: { ...s, refreshArmed: false }, effects: [{ type: 'fetchProfile', jid: s.me.jid }] }
     case 'stableOpen':
       if (s.phase !== 'OPEN' || !s.live || s.stable || s.loggingOut) return same(s)
       return {
-        state: { ...s, stable: true, attempt: 0, badSessions: 0, unpairedTries: 0, updateRetried: false },
+        state: { ...s, stable: true, attempt: 0, badSessions: 0, unpairedTries: 0, restarts: 0, heals: 0, updateRetried: false },
         effects: [],
       }
   }
@@ -193,11 +221,13 @@ function onTimer(s: MachineState, kind: TimerKind, ctx: Ctx): Transition {
 
 function onSocketEvent(s: MachineState, e: SocketEvent, ctx: Ctx): Transition {
   if (e.gen !== s.gen || !s.live) return same(s)
+  const cfg = ctx.config
   switch (e.type) {
     case 'connecting':
       return same(s)
     case 'qr':
       if (s.phase === 'AWAITING_QR') return { state: { ...s, qr: e.qr }, effects: [] }
+      // A QR after pair-success is Baileys' uncleared QR timer: the pairing already happened.
       if (s.phase !== 'CONNECTING' || s.loggingOut) return same(s)
       return {
         state: { ...s, phase: 'AWAITING_QR', qr: e.qr, pairingRequested: s.pairingNumber !== null },
@@ -220,6 +250,7 @@ function onSocketEvent(s: MachineState, e: SocketEvent, ctx: Ctx): Transition {
           phase: 'PAIRED_RESTARTING',
           paired: true,
           me: e.me ?? s.me,
+          businessName: e.businessName ?? s.businessName,
           qr: null,
           pairingCode: null,
           pairingNumber: null,
@@ -231,7 +262,7 @@ function onSocketEvent(s: MachineState, e: SocketEvent, ctx: Ctx): Transition {
       if (!['CONNECTING', 'AWAITING_QR', 'PAIRED_RESTARTING'].includes(s.phase) || s.loggingOut) return same(s)
       const me = e.me ?? s.me
       const effects: Effect[] = s.phase === 'CONNECTING' ? [cancel('connectWatchdog')] : []
-      effects.push(schedule('stableOpen', ctx.config.stableOpenMs))
+      effects.push(schedule('stableOpen', cfg.stableOpenMs), schedule('silence', cfg.silentAfterMs))
       if (me !== null) effects.push({ type: 'fetchProfile', jid: me.jid })
       if (s.wantOnline) effects.push({ type: 'setPresence', presence: 'available' })
       return {
@@ -253,6 +284,10 @@ function onSocketEvent(s: MachineState, e: SocketEvent, ctx: Ctx): Transition {
     case 'synced':
       if (s.phase !== 'OPEN' || s.synced) return same(s)
       return { state: { ...s, synced: true }, effects: [] }
+    case 'historySync': {
+      const isLatest = (s.historySync?.isLatest ?? false) || e.isLatest
+      return { state: { ...s, historySync: { progress: e.progress, isLatest } }, effects: [] }
+    }
     case 'online':
       if (s.online === e.online) return same(s)
       return { state: { ...s, online: e.online }, effects: [] }
@@ -270,34 +305,51 @@ function onSocketEvent(s: MachineState, e: SocketEvent, ctx: Ctx): Transition {
     case 'avatarChanged':
       if (s.phase !== 'OPEN' || s.me === null) return same(s)
       return { state: s, effects: [{ type: 'fetchProfile', jid: s.me.jid }] }
-    case 'profile':
-      return {
-        state: {
-          ...s,
-          pictureUrl: e.pictureUrl === undefined ? s.pictureUrl : e.pictureUrl,
-          isBusiness: e.isBusiness,
-          businessName: e.businessName,
-        },
-        effects: [],
+    case 'profile': {
+      const next: MachineState = {
+        ...s,
+        // A failed fetch (undefined) never erases a known picture.
+        pictureUrl: e.pictureUrl === undefined ? s.pictureUrl : e.pictureUrl,
+        businessName: e.businessName ?? s.businessName,
       }
+      if (s.phase !== 'OPEN' || s.loggingOut) return { state: next, effects: [] }
+      const delay = pictureRefreshDelay(e.pictureUrl, ctx.now, cfg)
+      if (delay !== null) return { state: { ...next, refreshArmed: true }, effects: [schedule('profileRefresh', delay)] }
+      return s.refreshArmed ? { state: { ...next, refreshArmed: false }, effects: [cancel('profileRefresh')] } : { state: next, effects: [] }
+    }
     case 'closed': {
       // Our own stop already moved the machine on; its close is only an echo.
       if (e.initiatedBy === 'stop') return same(s)
       const effects = disarm(s)
-      const base = idle(s)
-      const meaning = closeMeaning(e.code, e.message)
-      const close: LastClose = { code: e.code ?? null, name: meaning.name, message: e.message, label: meaning.label }
-      if (s.loggingOut) return loggedOut(base, e.code === 401 ? close : LOCAL_LOGOUT_CLOSE, effects)
-      return afterClose(base, meaning.class, e.code, close, effects, ctx)
+      const base = down(s)
+      let meaning = closeMeaning(e.code, e.message, e.cause)
+      // Baileys does not clear its QR timer at pair-success: its 408 can end a socket that just paired.
+      if (meaning.class === 'qrExpired' && s.phase === 'PAIRED_RESTARTING') meaning = LATE_QR_TIMER
+      const close: LastClose = { code: e.code ?? null, name: meaning.name, message: e.message, label: meaning.label, detail: e.detail ?? null }
+      if (s.loggingOut) return loggedOut(base, e.code === 401 ? close : UNCONFIRMED_LOGOUT_CLOSE, effects)
+      return afterClose(base, meaning.class, e.code, close, effects, ctx, s.phase)
     }
   }
 }
 
 /** `s` without a live socket or anything scheduled. */
-function idle(s: MachineState): MachineState {
-  return { ...s, live: false, qr: null, pairingCode: null, synced: false, online: false, dueAt: null, loggingOut: false }
+function down(s: MachineState): MachineState {
+  return {
+    ...s,
+    live: false,
+    qr: null,
+    pairingCode: null,
+    synced: false,
+    historySync: null,
+    online: false,
+    dueAt: null,
+    retryDelayMs: null,
+    loggingOut: false,
+    refreshArmed: false,
+  }
 }
 
+/** `was`: the phase the socket closed in. */
 function afterClose(
   s: MachineState,
   cls: CloseClass,
@@ -305,13 +357,18 @@ function afterClose(
   close: LastClose,
   effects: Effect[],
   ctx: Ctx,
+  was: Phase,
 ): Transition {
+  const cfg = ctx.config
   const closed: MachineState = { ...s, lastClose: close }
   switch (cls) {
     case 'restart': {
-      const ms = Math.round(ctx.random() * ctx.config.restartJitterMs)
+      const restarts = closed.restarts + 1
+      // Baileys never guards against a server that keeps asking for restarts.
+      if (restarts > cfg.restartLimit) return retry({ ...closed, restarts }, backoffDelay(closed.attempt, DEFAULT_BACKOFF, ctx.random), effects, ctx)
+      const ms = Math.round(ctx.random() * cfg.restartJitterMs)
       return {
-        state: { ...closed, phase: 'CONNECTING', dueAt: ctx.now + ms },
+        state: { ...closed, restarts, phase: 'CONNECTING', dueAt: ctx.now + ms, retryDelayMs: ms },
         effects: [...effects, schedule('reconnect', ms)],
       }
     }
@@ -322,30 +379,33 @@ function afterClose(
     case 'blocked':
       return park(closed, 'BLOCKED', effects)
     case 'needsAttention':
-      return park(closed, 'NEEDS_ATTENTION', effects)
+      return heal(closed, 'NEEDS_ATTENTION', effects, ctx)
     case 'needsUpdate':
       if (closed.updateRetried) return park(closed, 'NEEDS_UPDATE', effects)
       // One slow retry with a refreshed WhatsApp Web version; never a hot loop.
       return {
-        state: { ...closed, phase: 'NEEDS_UPDATE', updateRetried: true, dueAt: ctx.now + ctx.config.updateRetryMs },
-        effects: [...effects, { type: 'refreshVersion' }, schedule('reconnect', ctx.config.updateRetryMs)],
+        state: { ...closed, phase: 'NEEDS_UPDATE', updateRetried: true, dueAt: ctx.now + cfg.updateRetryMs, retryDelayMs: cfg.updateRetryMs },
+        effects: [...effects, { type: 'refreshVersion' }, schedule('reconnect', cfg.updateRetryMs)],
       }
     case 'conflict': {
-      const window = ctx.config.conflictWindowMs
-      const conflicts = [...closed.conflicts.filter((t) => ctx.now - t < window), ctx.now]
-      if (conflicts.length >= 2) return park({ ...closed, conflicts }, 'CONFLICT', effects)
-      return retry({ ...closed, conflicts }, ctx.config.conflictRetryMs, effects, ctx)
+      const conflicts = [...closed.conflicts.filter((t) => ctx.now - t < cfg.conflictWindowMs), ctx.now]
+      if (conflicts.length >= 2) return heal({ ...closed, conflicts }, 'CONFLICT', effects, ctx)
+      return retry({ ...closed, conflicts }, cfg.conflictRetryMs, effects, ctx)
+    }
+    case 'network':
+      // The network, TLS or the proxy: says nothing about the session or the QR.
+      return retry(closed, backoffDelay(closed.attempt, DEFAULT_BACKOFF, ctx.random), effects, ctx)
+    case 'badSession': {
+      const next = { ...closed, badSessions: closed.badSessions + 1 }
+      if (next.badSessions >= cfg.badSessionLimit) return heal(next, 'NEEDS_ATTENTION', effects, ctx)
+      return retry(next, backoffDelay(next.attempt, DEFAULT_BACKOFF, ctx.random), effects, ctx)
     }
     case 'transient': {
       let next = closed
-      if (code === 500) {
-        next = { ...next, badSessions: next.badSessions + 1 }
-        if (next.badSessions >= ctx.config.badSessionLimit) return park(next, 'NEEDS_ATTENTION', effects)
-      }
-      if (!next.paired) {
-        // Each new unpaired socket shows a new QR; do not loop on a flaky network nobody watches.
+      if (!next.paired && was === 'AWAITING_QR') {
+        // Each new unpaired socket shows a new QR; do not loop on a flaky network nobody scans.
         next = { ...next, unpairedTries: next.unpairedTries + 1 }
-        if (next.unpairedTries >= ctx.config.unpairedTryLimit) return park(next, 'QR_EXPIRED', effects)
+        if (next.unpairedTries >= cfg.unpairedTryLimit) return park(next, 'QR_EXPIRED', effects)
       }
       const policy = code === 503 ? UNAVAILABLE_BACKOFF : DEFAULT_BACKOFF
       return retry(next, backoffDelay(next.attempt, policy, ctx.random), effects, ctx)
@@ -355,14 +415,23 @@ function afterClose(
 
 function retry(s: MachineState, ms: number, effects: Effect[], ctx: Ctx): Transition {
   return {
-    state: { ...s, phase: 'RECONNECT_WAIT', attempt: s.attempt + 1, dueAt: ctx.now + ms },
+    state: { ...s, phase: 'RECONNECT_WAIT', attempt: s.attempt + 1, dueAt: ctx.now + ms, retryDelayMs: ms },
     effects: [...effects, schedule('reconnect', ms)],
   }
 }
 
 /** No automatic retry now; autoStart stays, so a hub restart still reconnects a saved session (contract). */
 function park(s: MachineState, phase: Phase, effects: Effect[]): Transition {
-  return { state: { ...s, phase, dueAt: null }, effects }
+  return { state: { ...s, phase, dueAt: null, retryDelayMs: null }, effects }
+}
+
+/** Parked, with one slow retry (jittered, doubling per heal up to healCapMs): the cause may go away by itself. */
+function heal(s: MachineState, phase: 'CONFLICT' | 'NEEDS_ATTENTION', effects: Effect[], ctx: Ctx): Transition {
+  const ms = backoffDelay(s.heals, { baseMs: ctx.config.healBaseMs, capMs: ctx.config.healCapMs }, ctx.random)
+  return {
+    state: { ...s, phase, heals: s.heals + 1, dueAt: ctx.now + ms, retryDelayMs: ms },
+    effects: [...effects, schedule('reconnect', ms)],
+  }
 }
 
 function loggedOut(s: MachineState, close: LastClose, effects: Effect[]): Transition {
@@ -375,7 +444,6 @@ function loggedOut(s: MachineState, close: LastClose, effects: Effect[]): Transi
       me: null,
       platform: null,
       pictureUrl: undefined,
-      isBusiness: undefined,
       businessName: undefined,
       pairingNumber: null,
       pairingRequested: false,

@@ -15,7 +15,7 @@ import {
   type MachineConfig,
   type MachineState,
 } from '../../core/whatsapp/machine-state.js'
-import { connectionStateOf, displayStatusOf, hubRestartedPatch } from '../../core/whatsapp/status-patch.js'
+import { connectionStateOf, displayStatusOf, failureInWords, hubRestartedPatch } from '../../core/whatsapp/status-patch.js'
 import type { ConnectionState } from '../../core/status.js'
 import { systemClock, type Clock } from '../../ports/clock.js'
 import type { Log, SessionPort, SocketFactory, Timers, VersionPort, WaSocketPort } from '../../ports/socket.js'
@@ -23,9 +23,13 @@ import type { ConnectResult, InstanceRef, RestoredInstance, SimulatorControl, St
 import { systemTimers, TimerSlots } from './timers.js'
 
 export interface SupervisorOptions {
-  /** Baileys' own connectTimeoutMs (default 20 s); the connect watchdog defaults to this plus 15 s. */
+  /** Baileys' own connectTimeoutMs (default 20 s); the connect watchdog defaults to twice this plus 15 s. */
   baileysConnectTimeoutMs?: number
   watchdogMs?: number
+  /** HUB_SILENT_AFTER_MS: an open socket from which nothing arrived this long is restarted. */
+  silentAfterMs?: number
+  /** How long a fetched WhatsApp Web version is trusted before the next socket fetches it again. Default 24 h. */
+  versionMaxAgeMs?: number
   /** How long a logout waits for the socket's own logout before ending the socket. Default 10 s. */
   logoutTimeoutMs?: number
   /** Overrides for the state machine's delays and limits. */
@@ -36,7 +40,7 @@ export interface SupervisorDeps {
   writer: StatusWriter
   sessions: SessionPort
   factory: SocketFactory
-  /** Refreshed before the 405 retry; the factory reads the result. */
+  /** Fetched before the first socket, again once a day and before the 405 retry; the factory reads the result. */
   version: VersionPort
   log: Log
   clock?: Clock
@@ -50,7 +54,11 @@ export interface SupervisorDeps {
 
 interface Entry {
   readonly id: number
+  /** The instance's latest settings and proxy, as the hub last passed them. */
+  ref: InstanceRef
   machine: MachineState
+  /** The last frame of a socket that has ended (the live socket knows its own). */
+  lastFrameAt: number | null
   socket: WaSocketPort | null
   unsubscribe: (() => void) | null
   readonly timers: TimerSlots<TimerKind>
@@ -73,16 +81,22 @@ export class WhatsAppSupervisor implements WhatsAppControl {
   private readonly timers: Timers
   private readonly logoutTimeoutMs: number
   private closed = false
-  /** The version refresh in flight, shared by every instance that hit 405; new sockets wait for it. */
+  /** The version refresh in flight, shared by every instance; new sockets wait for it. */
   private versionRefresh: Promise<void> | null = null
+  /** When the last version refresh ended (null: never, so the first socket waits for one). */
+  private versionAt: number | null = null
+  private readonly versionMaxAgeMs: number
 
   constructor(private readonly deps: SupervisorDeps) {
     const o = deps.options ?? {}
     this.config = {
       ...DEFAULT_MACHINE_CONFIG,
-      watchdogMs: o.watchdogMs ?? (o.baileysConnectTimeoutMs ?? 20_000) + 15_000,
+      // A wss endpoint that accepts TCP and never answers TLS takes Baileys 2 × connectTimeoutMs to report.
+      watchdogMs: o.watchdogMs ?? 2 * (o.baileysConnectTimeoutMs ?? 20_000) + 15_000,
+      ...(o.silentAfterMs === undefined ? {} : { silentAfterMs: o.silentAfterMs }),
       ...o.machine,
     }
+    this.versionMaxAgeMs = o.versionMaxAgeMs ?? 86_400_000
     this.clock = deps.clock ?? systemClock
     this.random = deps.random ?? Math.random
     this.timers = deps.timers ?? systemTimers
@@ -96,8 +110,9 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     if (e.machine.phase === 'OPEN') return { status: 'connected' }
     const digits = opts.number?.replace(/\D/g, '')
     const session = this.deps.sessions.info(inst.id)
+    const lastClose = e.machine.lastClose
     this.dispatch(e, { type: 'start', session, ...(digits ? { pairingNumber: digits } : {}) })
-    return this.awaitConnect(e, Boolean(digits) && !e.machine.paired, opts.timeoutMs)
+    return this.awaitConnect(e, Boolean(digits) && !e.machine.paired, opts.timeoutMs, lastClose)
   }
 
   async reconnect(inst: InstanceRef): Promise<ConnectionState> {
@@ -105,16 +120,17 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     const session = this.deps.sessions.info(inst.id)
     if (!session?.paired) throw new HubError('invalid', 'Instance has no saved session — call /connect first')
     const e = this.entry(inst)
-    this.dispatch(e, { type: 'start', session })
+    this.dispatch(e, { type: 'start', session, manual: true })
     return connectionStateOf(e.machine)
   }
 
-  async logout(inst: InstanceRef): Promise<void> {
+  async logout(inst: InstanceRef): Promise<{ unlinkSent: boolean }> {
     this.assertOpen()
     const e = this.entry(inst)
-    this.dispatch(e, { type: 'logout' })
+    this.dispatch(e, { type: 'logout', linked: this.deps.sessions.info(inst.id)?.paired ?? false })
     await this.until(e, (m) => m.phase === 'LOGGED_OUT')
     await e.wiping
+    return { unlinkSent: e.machine.lastClose?.name !== 'logoutUnconfirmed' }
   }
 
   async remove(instanceId: number): Promise<void> {
@@ -132,7 +148,15 @@ export class WhatsAppSupervisor implements WhatsAppControl {
 
   settingsChanged(inst: InstanceRef): void {
     const e = this.entries.get(inst.id)
-    if (e !== undefined) this.dispatch(e, { type: 'presenceWanted', online: inst.settings.keepOnlineStatus })
+    if (e === undefined) return
+    e.ref = inst
+    this.dispatch(e, { type: 'presenceWanted', online: inst.settings.keepOnlineStatus })
+  }
+
+  liveness(instanceId: number): { lastFrameAt: number | null } {
+    const e = this.entries.get(instanceId)
+    if (e === undefined) return { lastFrameAt: null }
+    return { lastFrameAt: e.socket?.lastFrameAt() ?? e.lastFrameAt }
   }
 
   restore(instances: RestoredInstance[]): void {
@@ -174,7 +198,9 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     if (e === undefined) {
       e = {
         id: inst.id,
+        ref: inst,
         machine: initialMachine(inst.settings.keepOnlineStatus),
+        lastFrameAt: null,
         socket: null,
         unsubscribe: null,
         timers: new TimerSlots<TimerKind>(this.timers),
@@ -186,8 +212,9 @@ export class WhatsAppSupervisor implements WhatsAppControl {
         forgotten: false,
       }
       this.entries.set(inst.id, e)
-    } else if (e.machine.wantOnline !== inst.settings.keepOnlineStatus) {
-      this.dispatch(e, { type: 'presenceWanted', online: inst.settings.keepOnlineStatus })
+    } else {
+      e.ref = inst
+      if (e.machine.wantOnline !== inst.settings.keepOnlineStatus) this.dispatch(e, { type: 'presenceWanted', online: inst.settings.keepOnlineStatus })
     }
     return e
   }
@@ -237,7 +264,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
           void this.logoutSocket(e)
           return
         case 'scheduleTimer':
-          e.timers.set(effect.kind, effect.ms, () => this.dispatch(e, { type: 'timer', kind: effect.kind }))
+          e.timers.set(effect.kind, effect.ms, () => this.dispatch(e, this.timerEvent(e, effect.kind)))
           return
         case 'cancelTimer':
           e.timers.clear(effect.kind)
@@ -257,9 +284,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
           this.fetchProfile(e, effect.jid)
           return
         case 'setPresence':
-          e.socket?.setPresence(effect.presence).catch((err: unknown) => {
-            this.deps.log.warn({ err, instance: e.id, presence: effect.presence }, 'presence update failed')
-          })
+          this.setPresence(e, effect.presence)
           return
         case 'requestPairingCode':
           this.requestPairingCode(e, effect.number)
@@ -282,6 +307,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
       if (await this.deps.sessions.discardUnpaired(e.id)) {
         this.deps.log.info({ instance: e.id, gen }, 'discarded the creds of an unfinished pairing')
       }
+      if (this.versionAt === null || this.clock.now() - this.versionAt >= this.versionMaxAgeMs) this.refreshVersion()
       await this.versionRefresh
     } catch (err) {
       this.deps.log.warn({ err, instance: e.id }, 'preparing the session for a new socket failed')
@@ -289,10 +315,13 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     if (e.forgotten || this.closed || e.machine.gen !== gen || !e.machine.live || e.socket !== null) return
     let socket: WaSocketPort
     try {
-      socket = this.deps.factory({ instanceId: e.id, generation: gen })
+      const proxy = e.ref.proxy.enabled ? e.ref.proxy : null
+      socket = this.deps.factory({ instanceId: e.id, generation: gen, options: { proxy, settings: () => e.ref.settings } })
     } catch (err) {
       this.deps.log.warn({ err, instance: e.id, gen }, 'socket creation failed')
-      this.dispatch(e, { type: 'closed', gen, code: closeCodeOf(err), message: messageOf(err), initiatedBy: 'remote' })
+      // The factory refuses an unusable proxy rather than going out directly (HUB_PROXY_CONFIG).
+      const cause = (err as { code?: unknown } | null)?.code === 'HUB_PROXY_CONFIG' ? 'proxyUnreachable' : null
+      this.dispatch(e, { type: 'closed', gen, code: closeCodeOf(err), message: messageOf(err), cause, initiatedBy: 'remote' })
       return
     }
     e.socket = socket
@@ -300,10 +329,11 @@ export class WhatsAppSupervisor implements WhatsAppControl {
   }
 
   /** Ends (if still open) and detaches the current socket. Its close event, if any, is ignored by the machine. */
-  private dropSocket(e: Entry, why: 'stop' | 'watchdog' | 'logout'): void {
+  private dropSocket(e: Entry, why: 'stop' | 'watchdog' | 'silent' | 'logout'): void {
     const socket = e.socket
     if (socket === null) return
     e.socket = null
+    e.lastFrameAt = socket.lastFrameAt() ?? e.lastFrameAt
     socket.end(why)
     e.unsubscribe?.()
     e.unsubscribe = null
@@ -341,7 +371,25 @@ export class WhatsAppSupervisor implements WhatsAppControl {
       .catch((err: unknown) => this.deps.log.warn({ err }, 'WhatsApp Web version refresh failed'))
       .then(() => {
         this.versionRefresh = null
+        this.versionAt = this.clock.now()
       })
+  }
+
+  /** A timer firing; the quiet-socket timers carry how long the socket has been quiet. */
+  private timerEvent(e: Entry, kind: TimerKind): MachineEvent {
+    if (kind !== 'connectWatchdog' && kind !== 'silence') return { type: 'timer', kind }
+    const last = e.socket?.lastFrameAt() ?? null
+    return { type: 'timer', kind, idleMs: last === null ? null : this.clock.now() - last, viaProxy: e.socket?.viaProxy ?? false }
+  }
+
+  /** The socket reports `online` itself once the request is written: that is all WhatsApp confirms. */
+  private setPresence(e: Entry, presence: 'available' | 'unavailable'): void {
+    e.socket?.setPresence(presence).then(
+      (sent) => {
+        if (!sent) this.deps.log.debug({ instance: e.id, presence }, 'presence not sent: no push name yet')
+      },
+      (err: unknown) => this.deps.log.warn({ err, instance: e.id, presence }, 'presence update failed'),
+    )
   }
 
   private fetchProfile(e: Entry, jid: string): void {
@@ -369,7 +417,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     )
   }
 
-  private awaitConnect(e: Entry, wantPairing: boolean, timeoutMs: number): Promise<ConnectResult> {
+  private awaitConnect(e: Entry, wantPairing: boolean, timeoutMs: number, closeBefore: MachineState['lastClose']): Promise<ConnectResult> {
     return new Promise<ConnectResult>((resolve, reject) => {
       let timer: unknown
       const done = () => {
@@ -386,7 +434,10 @@ export class WhatsAppSupervisor implements WhatsAppControl {
       e.waiters.add(check)
       timer = this.timers.setTimeout(() => {
         done()
-        reject(new HubError('timeout', wantPairing ? 'Timed out waiting for a pairing code' : 'Timed out waiting for a QR code'))
+        const base = wantPairing ? 'Timed out waiting for a pairing code' : 'Timed out waiting for a QR code'
+        // Say why, when a close happened while this request waited (the machine kept retrying it).
+        const close = e.machine.lastClose
+        reject(new HubError('timeout', close !== null && close !== closeBefore ? `${base}: ${failureInWords(close)}` : base))
       }, timeoutMs)
       check()
     })

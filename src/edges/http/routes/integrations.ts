@@ -25,7 +25,7 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
   r.add('post', '/api/instance/settings/:instance', { body: true }, (ctx, p, body) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     hub.updateConfig(inst.id, withSettings(inst.config, parseBody(settingsBody, body)))
-    wa?.settingsChanged({ id: inst.id, name: inst.name, settings: inst.config.settings })
+    wa?.settingsChanged({ id: inst.id, name: inst.name, settings: inst.config.settings, proxy: inst.config.proxy })
     sendOk(ctx, 'Settings updated', { settings: settingsSummary(inst.config.settings) })
   })
   r.add('get', '/api/instance/getSettings/:instance', {}, (ctx, p) => {
@@ -36,7 +36,9 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
   r.add('post', '/api/instance/proxy/:instance', { body: true }, (ctx, p, body) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     hub.updateConfig(inst.id, withProxy(inst.config, parseBody(proxyBody, body)))
-    sendOk(ctx, 'Proxy configuration updated', { proxy: proxySummary(inst.config.proxy) })
+    wa?.settingsChanged({ id: inst.id, name: inst.name, settings: inst.config.settings, proxy: inst.config.proxy })
+    // A live socket keeps the route it was created with.
+    sendOk(ctx, 'Proxy configuration updated; it applies from the next connection (reconnect to use it now)', { proxy: proxySummary(inst.config.proxy) })
   })
   r.add('get', '/api/instance/getProxy/:instance', {}, (ctx, p) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)

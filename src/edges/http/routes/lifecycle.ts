@@ -6,13 +6,13 @@ import { HubError, MSG } from '../../../core/errors.js'
 import type { Hub } from '../../../hub/hub.js'
 import type { InstanceView } from '../../../hub/model.js'
 import type { WhatsAppControl } from '../../../ports/whatsapp.js'
-import { simCloseBody, simOnlineBody, simProfileBody } from '../../../protocol/rest-bodies.js'
+import { simCloseBody, simNetworkBody, simOnlineBody, simProfileBody, simSilenceBody } from '../../../protocol/rest-bodies.js'
 import { qrDataUri } from '../qr.js'
 import { sendOk } from '../http.js'
 import type { Router } from '../route.js'
 import { parseBody } from './parse.js'
 
-const ref = (inst: InstanceView) => ({ id: inst.id, name: inst.name, settings: inst.config.settings })
+const ref = (inst: InstanceView) => ({ id: inst.id, name: inst.name, settings: inst.config.settings, proxy: inst.config.proxy })
 
 export function lifecycleRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null, connectWaitMs: number): void {
   const need = (): WhatsAppControl => {
@@ -41,8 +41,12 @@ export function lifecycleRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null,
 
   r.add('del', '/api/instance/logout/:instance', {}, async (ctx, p) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
-    await need().logout(ref(inst))
-    sendOk(ctx, 'Instance logged out', { instance: { status: 'loggedout' } })
+    const { unlinkSent } = await need().logout(ref(inst))
+    sendOk(ctx, 'Instance logged out', {
+      instance: { status: 'loggedout' },
+      unlinkSent,
+      ...(unlinkSent ? {} : { warning: 'The unlink request could not be sent to WhatsApp: the phone may still list this device (remove it under Linked devices)' }),
+    })
   })
 
   const sim = () => {
@@ -71,6 +75,20 @@ export function lifecycleRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null,
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     await s.online(inst.id, parseBody(simOnlineBody, body).online)
     sendOk(ctx, 'Presence simulated')
+  })
+  r.add('post', '/api/sim/:instance/network', { body: true }, async (ctx, p, body) => {
+    const s = sim()
+    const inst = hub.resolveInstance(p, ctx.params[0]!)
+    const { mode } = parseBody(simNetworkBody, body)
+    await s.network(inst.id, mode)
+    sendOk(ctx, mode === 'ok' ? 'Network restored for the next connections' : `Network set to "${mode}" for the next connections`, { mode })
+  })
+  r.add('post', '/api/sim/:instance/silence', { body: true }, async (ctx, p, body) => {
+    const s = sim()
+    const inst = hub.resolveInstance(p, ctx.params[0]!)
+    const { ms } = parseBody(simSilenceBody, body)
+    await s.silence(inst.id, ms)
+    sendOk(ctx, 'Silence simulated', { ms })
   })
   r.add('post', '/api/sim/:instance/profile', { body: true }, async (ctx, p, body) => {
     const s = sim()
