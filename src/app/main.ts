@@ -19,6 +19,9 @@ try {
 }
 
 const log = createLogger(cfg.logLevel)
+// Baileys rejects promises nobody awaits (a frame that fails to decrypt): on Node 20 that would end
+// the process and every other instance's socket with it. Logged, never fatal.
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (kept running)'))
 try {
   const running = await startHub(cfg, { log, whatsapp: {} })
   log.info({ port: running.port, whatsapp: cfg.whatsapp, epoch: running.hub.epoch }, 'statushub listening')

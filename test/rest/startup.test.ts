@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/app/config.js'
 import { isNativeUws } from '../../src/edges/http/load.js'
 import { startTestHub, tempDir } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
 
 describe('configuration', () => {
   it('uses the documented defaults', () => {
@@ -123,6 +124,23 @@ describe('npm start', () => {
     } finally {
       child.kill('SIGKILL')
       await first.stop()
+    }
+  })
+
+  it('keeps serving after a promise nobody awaits is rejected (as Baileys does on a bad frame)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/fixtures/reject-later.mjs', 'src/app/main.ts'], {
+      env: { ...process.env, HUB_PORT: '0', HUB_HOST: '127.0.0.1', HUB_DATA_DIR: tempDir(), HUB_LOG_LEVEL: 'info', HUB_ADMIN_TOKEN: '' },
+    })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    try {
+      await until(() => out.includes('unhandled rejection (kept running)'), { what: 'the rejection to be logged', ms: 20_000, detail: () => out })
+      const port = Number(/"port":(\d+)/.exec(out)![1])
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200)
+      expect(child.exitCode).toBeNull()
+    } finally {
+      child.kill('SIGKILL')
     }
   })
 
