@@ -7,7 +7,7 @@
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../core/errors.js'
 import { defaultConfig, webhookMap, type InstanceConfig } from '../core/integrations.js'
-import { diffItems, renderRyzeItem, renderWachatItem } from '../core/item.js'
+import { diffItems, renderRyzeItem, renderWachatItem, type RyzeItem } from '../core/item.js'
 import { apiInstanceName } from '../core/names.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
 import type { Change, ChangeBus, ChangeKind, ChangeRecord } from '../ports/bus.js'
@@ -16,7 +16,7 @@ import type { OutboxRow } from '../ports/outbox.js'
 import type { AccountRow, HubStore, InstanceRow, WriteBehind } from '../ports/store.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { ChangeRing, cutoffOf, type RingAge } from './change-ring.js'
-import type { AccountState, AccountView, InstanceView, LiveInstance, Principal, TenantPrincipal } from './model.js'
+import { stateOf, type AccountState, type AccountView, type InstanceState, type InstanceView, type LiveInstance, type Principal, type TenantPrincipal } from './model.js'
 import { PersistQueue } from './persist-queue.js'
 import { TokenCache } from './token-cache.js'
 import { hashToken, newToken, randomBase36, sameHash } from './tokens.js'
@@ -41,6 +41,19 @@ export interface FirstStart {
 
 /** The two list-item shapes a view may ask for, serialised. */
 export type ItemShape = 'ryze' | 'wachat'
+
+/**
+ * One change of an instance, computed from the current state but not applied: the record the bus
+ * carries and the instance's whole state after it. The embedded hub applies it at once; a cluster
+ * writer applies it once the engine has it, and every follower applies the same from the stream.
+ */
+export interface PreparedChange {
+  record: ChangeRecord
+  /** The instance after the change (as it was, for `removed`). */
+  state: InstanceState
+  /** The item after the change, when the preparer rendered it already (a follower renders its own). */
+  item?: RyzeItem
+}
 
 export class Hub implements StatusWriter, WriteBehind {
   private readonly accountsById = new Map<number, AccountState>()
@@ -217,6 +230,18 @@ export class Hub implements StatusWriter, WriteBehind {
   // ---- instances ------------------------------------------------------------------------------
 
   createInstance(accountId: number, name: string, config: InstanceConfig, customToken?: string): { instance: InstanceView; token: string } {
+    const draft = this.draftInstance(accountId, name, config, customToken)
+    const { status, version: _version, updatedAt, ...row } = draft.row
+    const id = this.store.createInstance(row, status, updatedAt)
+    this.apply(this.prepareAdded({ ...draft.row, id }))
+    return { instance: this.instances.get(id)!, token: draft.token }
+  }
+
+  /**
+   * A new instance's row, checked against the account (name, quota, token) but not created: the
+   * caller assigns its id (the store's, or the cluster's counter) and applies `prepareAdded`.
+   */
+  draftInstance(accountId: number, name: string, config: InstanceConfig, customToken?: string): { row: Omit<InstanceState, 'id'>; token: string } {
     const account = this.mustAccount(accountId)
     if (account.byName.has(name)) throw new HubError('conflict', MSG.nameInUse)
     if (account.ids.length >= account.instanceLimit) throw new HubError('forbidden', MSG.quotaExceeded)
@@ -224,7 +249,6 @@ export class Hub implements StatusWriter, WriteBehind {
     const tokenHash = hashToken(token)
     if (this.principals.has(tokenHash)) throw new HubError('invalid', MSG.tokenRefused)
     const now = this.iso()
-    const status = initialStatus(now)
     const row = {
       accountId: account.id,
       name,
@@ -232,21 +256,18 @@ export class Hub implements StatusWriter, WriteBehind {
       tokenHash,
       config,
       createdAt: now,
+      updatedAt: now,
+      version: 1,
+      status: initialStatus(now),
     }
-    const id = this.store.createInstance(row, status, now)
-    const instance = this.addInstance({ ...row, id, status, version: 1, updatedAt: now })
-    this.emit(account, instance, 'added', null)
-    return { instance, token }
+    return { row, token }
   }
 
   deleteInstance(instanceId: number): void {
-    const instance = this.instances.get(instanceId)
-    if (instance === undefined) return
-    const account = this.accountsById.get(instance.accountId)!
-    this.forgetInstance(instance)
-    this.store.deleteInstance(instance.id)
-    this.emit(account, instance, 'removed', null)
-    this.bus.revoke([instance.tokenHash])
+    const p = this.prepareRemoved(instanceId)
+    if (p === null) return
+    this.store.deleteInstance(instanceId)
+    this.apply(p)
   }
 
   rotateInstanceToken(instanceId: number): string {
@@ -264,21 +285,84 @@ export class Hub implements StatusWriter, WriteBehind {
 
   /** Replaces an instance's integration settings; the list item and the stream see the change. */
   updateConfig(instanceId: number, config: InstanceConfig): InstanceView {
-    const instance = this.mustInstance(instanceId)
-    instance.config = config
+    this.apply(this.prepareConfig(instanceId, config))
+    const instance = this.instances.get(instanceId)!
     this.persist.config(instance)
-    this.applyItemChange(instance)
     return instance
   }
 
   /** StatusWriter: the one entry point for sources. Unknown ids (deleted instances) are ignored. */
   updateStatus(instanceId: number, patch: StatusPatch): void {
+    if (this.stopped) return
+    const p = this.prepareStatus(instanceId, patch)
+    if (p !== null) this.apply(p)
+  }
+
+  // ---- changes, prepared then applied ---------------------------------------------------------
+
+  /** A status patch as a change, or null when it changes nothing (or the instance is gone). */
+  prepareStatus(instanceId: number, patch: StatusPatch): PreparedChange | null {
     const instance = this.instances.get(instanceId)
-    if (instance === undefined || this.stopped) return
+    if (instance === undefined) return null
     const next = applyStatusPatch(instance.status, patch, this.iso())
-    if (next === instance.status) return
-    instance.status = next
-    this.applyItemChange(instance)
+    return next === instance.status ? null : this.prepareItem(instance, next, instance.config)
+  }
+
+  prepareConfig(instanceId: number, config: InstanceConfig): PreparedChange {
+    const instance = this.mustInstance(instanceId)
+    return this.prepareItem(instance, instance.status, config)
+  }
+
+  prepareAdded(state: InstanceState): PreparedChange {
+    const account = this.mustAccount(state.accountId)
+    return this.prepared(account, state, 'added', null, renderRyzeItem(state))
+  }
+
+  prepareRemoved(instanceId: number): PreparedChange | null {
+    const instance = this.instances.get(instanceId)
+    if (instance === undefined) return null
+    return this.prepared(this.accountsById.get(instance.accountId)!, stateOf(instance), 'removed', null, instance.item)
+  }
+
+  /**
+   * Applies a prepared change: the snapshot, the account's seq, the ring, the store's write-behind,
+   * then the bus. Changes apply in seq order, once: one at or below the account's seq was applied
+   * already (a follower sees its own writes again) and is skipped; returns whether it applied.
+   */
+  apply(p: PreparedChange): boolean {
+    const r = p.record
+    const account = this.accountsById.get(r.accountId)
+    if (account === undefined || r.seq <= account.seq) return false
+    if (r.seq !== account.seq + 1) throw new Error(`change ${r.seq} of account ${r.accountId} does not follow ${account.seq}`)
+    if (r.kind === 'added') {
+      if (this.instances.has(r.instanceId)) return false
+      this.addInstance(p.state)
+    } else if (r.kind === 'removed') {
+      const gone = this.instances.get(r.instanceId)
+      if (gone !== undefined) this.forgetInstance(gone)
+    } else {
+      const instance = this.instances.get(r.instanceId)
+      if (instance === undefined) return false
+      instance.status = p.state.status
+      instance.config = p.state.config
+      instance.version = p.state.version
+      instance.updatedAt = p.state.updatedAt
+      instance.item = p.item ?? renderRyzeItem(instance)
+      // version and updatedAt live in the status row, so every item change rewrites it.
+      this.persist.status(instance)
+    }
+    account.seq = r.seq
+    if (r.seq > account.seqReserved) {
+      account.seqReserved = r.seq + SEQ_BLOCK
+      this.store.reserveSeq(account.id, account.seqReserved)
+    }
+    const change: Change = { seq: r.seq, instanceId: r.instanceId, instance: r.instance, kind: r.kind, at: r.at, frame: r.frame }
+    account.ring.push(change)
+    this.persist.change(account, { accountId: account.id, ...change })
+    // The in-memory bus acknowledges at once; an engine's acknowledgement is its own concern.
+    void this.bus.publish(r)
+    if (r.kind === 'removed') this.bus.revoke([p.state.tokenHash])
+    return true
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -418,51 +502,41 @@ export class Hub implements StatusWriter, WriteBehind {
     return i
   }
 
-  private applyItemChange(instance: LiveInstance): void {
-    const account = this.accountsById.get(instance.accountId)!
-    const prev = instance.item
-    instance.version++
-    instance.updatedAt = this.iso()
-    instance.item = renderRyzeItem(instance)
-    // version and updatedAt live in the status row, so every item change rewrites it.
-    this.persist.status(instance)
-    this.emit(account, instance, 'diff', diffItems(prev, instance.item))
+  /** The instance's next item version, as a diff against the current item. */
+  private prepareItem(instance: LiveInstance, status: InstanceStatus, config: InstanceConfig): PreparedChange {
+    const state: InstanceState = { ...stateOf(instance), status, config, version: instance.version + 1, updatedAt: this.iso() }
+    const item = renderRyzeItem(state)
+    return this.prepared(this.accountsById.get(instance.accountId)!, state, 'diff', diffItems(instance.item, item), item)
   }
 
-  private emit(account: AccountState, instance: LiveInstance, kind: ChangeKind, changes: Record<string, unknown> | null): void {
-    const seq = ++account.seq
-    if (seq > account.seqReserved) {
-      account.seqReserved = seq + SEQ_BLOCK
-      this.store.reserveSeq(account.id, account.seqReserved)
-    }
+  /** The record of a change at the account's next seq; its frame is encoded here, once. */
+  private prepared(account: AccountState, state: InstanceState, kind: ChangeKind, changes: Record<string, unknown> | null, item: RyzeItem): PreparedChange {
+    const seq = account.seq + 1
     const at = this.clock.now()
     const epoch = this.currentEpoch
-    const time = kind === 'removed' ? new Date(at).toISOString() : instance.updatedAt
+    const time = kind === 'removed' ? new Date(at).toISOString() : state.updatedAt
     let frame: string
-    if (kind === 'diff') {
-      frame = JSON.stringify({ type: 'diff', epoch, seq, instance: instance.name, version: instance.version, at: time, changes })
-    } else if (kind === 'added') {
-      frame = JSON.stringify({ type: 'added', epoch, seq, instance: instance.item })
-    } else {
-      frame = JSON.stringify({ type: 'removed', epoch, seq, instance: instance.name })
-    }
-    const change: Change = { seq, instanceId: instance.id, instance: instance.name, kind, at, frame }
-    account.ring.push(change)
-    this.persist.change(account, { accountId: account.id, ...change })
+    if (kind === 'diff') frame = JSON.stringify({ type: 'diff', epoch, seq, instance: state.name, version: state.version, at: time, changes })
+    else if (kind === 'added') frame = JSON.stringify({ type: 'added', epoch, seq, instance: item })
+    else frame = JSON.stringify({ type: 'removed', epoch, seq, instance: state.name })
     const record: ChangeRecord = {
-      ...change,
+      seq,
+      instanceId: state.id,
+      instance: state.name,
+      kind,
+      at,
+      frame,
       accountId: account.id,
       epoch,
-      apiInstanceName: instance.apiInstanceName,
-      version: instance.version,
+      apiInstanceName: state.apiInstanceName,
+      version: state.version,
       time,
       changes,
-      item: kind === 'added' ? instance.item : null,
-      connection: instance.item.connection,
-      event: instance.status.event,
+      item: kind === 'added' ? item : null,
+      connection: item.connection,
+      event: state.status.event,
     }
-    // The in-memory bus acknowledges at once; an engine's acknowledgement is its own concern.
-    void this.bus.publish(record)
+    return { record, state, item }
   }
 
   private addAccount(a: AccountRow): AccountState {
@@ -483,7 +557,7 @@ export class Hub implements StatusWriter, WriteBehind {
     return account
   }
 
-  private addInstance(row: InstanceRow): LiveInstance {
+  private addInstance(row: InstanceRow | InstanceState): LiveInstance {
     const account = this.accountsById.get(row.accountId)!
     const status = row.status ?? initialStatus(row.createdAt)
     const base = {

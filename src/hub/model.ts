@@ -18,6 +18,38 @@ export interface LiveInstance extends InstanceRecord {
   wachatJson: { version: number; bytes: Buffer } | null
 }
 
+/**
+ * An instance's whole state, as a change carries it to a follower and the store keeps it. Holds
+ * the token hash and the config with its secrets: never for an edge.
+ */
+export interface InstanceState {
+  id: number
+  accountId: number
+  name: string
+  apiInstanceName: string
+  tokenHash: string
+  createdAt: string
+  updatedAt: string
+  version: number
+  status: InstanceStatus
+  config: InstanceConfig
+}
+
+export function stateOf(i: LiveInstance): InstanceState {
+  return {
+    id: i.id,
+    accountId: i.accountId,
+    name: i.name,
+    apiInstanceName: i.apiInstanceName,
+    tokenHash: i.tokenHash,
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+    version: i.version,
+    status: i.status,
+    config: i.config,
+  }
+}
+
 export interface AccountState {
   id: number
   name: string
