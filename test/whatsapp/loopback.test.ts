@@ -96,7 +96,7 @@ async function refusedPort(): Promise<number> {
   return port
 }
 
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms; last status: ${JSON.stringify(lastStatus())}`)
