@@ -8,6 +8,32 @@ import { z } from 'zod'
 
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def)
 
+/**
+ * A comma-separated list of browser origins (`https://app.example.com`, `http://localhost:5173`),
+ * each exactly as a browser sends it in `Origin`: scheme, host and a non-default port, nothing else.
+ */
+const origins = z
+  .string()
+  .default('')
+  .transform((raw, ctx): readonly string[] => {
+    const list = raw
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '')
+    for (const o of list) {
+      let origin: string | null = null
+      try {
+        origin = new URL(o).origin
+      } catch {}
+      if (!/^https?:\/\//.test(o)) ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin: it must start with http:// or https://` })
+      else if (origin !== o) {
+        const hint = origin === null ? '' : `, e.g. ${origin}`
+        ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin: write scheme://host[:port] in lower case, no path, no trailing slash, no default port${hint}` })
+      }
+    }
+    return Object.freeze([...new Set(list)])
+  })
+
 const FIELDS = {
   port: ['HUB_PORT', int(8080, 0, 65535)],
   host: ['HUB_HOST', z.string().min(1).default('0.0.0.0')],
@@ -35,6 +61,8 @@ const FIELDS = {
   wsMaxBufferBytes: ['HUB_WS_MAX_BUFFER_BYTES', int(1024 * 1024, 1024)],
   wsMaxSubscriptions: ['HUB_WS_MAX_SUBSCRIPTIONS', int(100, 1)],
   wsMaxFramesPerSec: ['HUB_WS_MAX_FRAMES_PER_SEC', int(50, 1)],
+  /** Browser origins allowed cross-origin access (CORS) and WebSocket upgrades; empty: none. */
+  corsOrigins: ['HUB_CORS_ORIGINS', origins],
   /** How long `GET /api/instance/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: ['HUB_CONNECT_TIMEOUT_MS', int(60_000, 100)],
 } as const satisfies Record<string, readonly [`HUB_${string}`, z.ZodType]>

@@ -3,6 +3,9 @@
  * ETag and position headers), rendered from the snapshot and cached as bytes. An entry is valid
  * only while its account's `seq` is unchanged, so a change is visible to the very next request.
  * The hub caches each item's serialised form, so a rebuild re-serialises only changed items.
+ * Compressed representations live in the same entry, each made once per body and coding, the
+ * first time a client asks (compress.ts explains their ETags); every list answer says
+ * `Vary: Accept-Encoding`.
  */
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
@@ -10,7 +13,8 @@ import { HubError, MSG } from '../../core/errors.js'
 import { normaliseFilter } from '../../core/names.js'
 import type { ItemShape } from '../../hub/hub.js'
 import type { AccountView, InstanceView, Principal } from '../../hub/model.js'
-import { joinHeaders } from '../../protocol/headers.js'
+import { joinHeaders, type HeaderPair } from '../../protocol/headers.js'
+import { Codings, codedEtag, MIN_COMPRESS_BYTES, type Coding } from './compress.js'
 
 /** The part of the hub a list reads. */
 export interface ListSource {
@@ -27,8 +31,10 @@ export interface ListBody {
   body: Buffer
   etag: string
   count: number
-  /** `ETag`, `X-Hub-Epoch` and `X-Hub-Seq`, joined once per body. */
+  /** `ETag`, `Vary`, `X-Hub-Epoch` and `X-Hub-Seq`, joined once per body (a 200's and a 304's). */
   headers: [string, string][]
+  /** The compressed representations; null for a body too small to compress. */
+  codings: Codings | null
 }
 
 const COMMA = Buffer.from(',')
@@ -39,12 +45,14 @@ const RYZE_OPEN = (n: number) =>
 
 export class ListCache {
   private readonly cache: LRUCache<string, ListBody>
+  /** Compressed representations made so far (one per body and coding, never one per request). */
+  compressions = 0
 
   constructor(
     private readonly hub: ListSource,
     maxBytes: number,
   ) {
-    this.cache = new LRUCache({ maxSize: maxBytes, sizeCalculation: (e) => e.body.length + 128 })
+    this.cache = new LRUCache({ maxSize: maxBytes, sizeCalculation: (e) => e.body.length + (e.codings?.bytes ?? 0) + 128 })
   }
 
   /**
@@ -96,19 +104,29 @@ export class ListCache {
     })
     parts.push(CLOSE)
     const etag = `"${tag.digest('base64url').slice(0, 22)}"`
-    const entry: ListBody = {
-      seq: account.seq,
-      body: Buffer.concat(parts),
-      etag,
-      count: items.length,
-      headers: [
-        joinHeaders([
-          ['ETag', etag],
-          ['X-Hub-Epoch', epoch],
-          ['X-Hub-Seq', String(account.seq)],
-        ]),
-      ],
+    const seq = account.seq
+    const body = Buffer.concat(parts)
+    const position = (t: string): HeaderPair[] => [
+      ['ETag', t],
+      ['Vary', 'Accept-Encoding'],
+      ['X-Hub-Epoch', epoch],
+      ['X-Hub-Seq', String(seq)],
+    ]
+    const coded = (coding: Coding, bytes: Buffer) => {
+      const t = codedEtag(etag, coding)
+      return { body: bytes, etag: t, headers: [joinHeaders([...position(t), ['Content-Encoding', coding]])], notModified: [joinHeaders(position(t))] }
     }
+    const codings =
+      body.length < MIN_COMPRESS_BYTES
+        ? null
+        : new Codings(body, coded, () => {
+            this.compressions++
+            // Re-weighs the entry with its new representation, if it is still the current one:
+            // lru-cache re-measures only a new value, so the entry is stored again as a copy.
+            const current = this.cache.peek(cacheKey)
+            if (current?.codings === codings) this.cache.set(cacheKey, { ...current })
+          })
+    const entry: ListBody = { seq, body, etag, count: items.length, headers: [joinHeaders(position(etag))], codings }
     this.cache.set(cacheKey, entry)
     return entry
   }

@@ -10,7 +10,9 @@ import type { Hub } from '../../hub/hub.js'
 import type { Clock } from '../../ports/clock.js'
 import type { Edge } from '../../ports/edge.js'
 import type { WhatsAppControl } from '../../ports/whatsapp.js'
+import { Cors } from './cors.js'
 import { Gate, type GateLimits } from './gate.js'
+import { endHead } from './http.js'
 import { ListCache } from './list-cache.js'
 import { loadUws } from './load.js'
 import { Router } from './route.js'
@@ -27,6 +29,8 @@ export interface HttpConfig extends GateLimits {
   listCacheBytes: number
   /** How long `/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: number
+  /** Browser origins allowed cross-origin (HUB_CORS_ORIGINS). */
+  corsOrigins: readonly string[]
 }
 
 export interface HttpDeps {
@@ -53,16 +57,19 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const uWS = loadUws()
   const app = uWS.App()
   const { cfg } = deps
-  const gate = new Gate(deps.hub, cfg, deps.clock)
+  const gate = new Gate(deps.hub, cfg, deps.clock, new Cors(cfg.corsOrigins))
   const router = new Router(app, gate, deps.log)
   const lists = new ListCache(deps.hub, cfg.listCacheBytes)
   let listenSocket: us_listen_socket | null = null
   let port = 0
 
-  app.get('/healthz', (res) => {
-    res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json').end(HEALTH))
+  router.page('/healthz', (res, _req, head) => {
+    res.cork(() => {
+      res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json')
+      if (head) endHead(res, HEALTH)
+      else res.end(HEALTH)
+    })
   })
-  router.allow('/healthz')
   adminRoutes(router, deps.hub)
   instanceRoutes(router, deps.hub, lists, deps.wa)
   integrationRoutes(router, deps.hub, deps.wa)

@@ -77,6 +77,7 @@ export class SseStreams implements BusSubscriber {
     const since = parseLastEventId(ctx.lastEventId)
     const targets = resolveTargets(hub, p, raw === null ? { kind: 'all' } : { kind: 'filter', raw }, since !== null)
     const answer = planAnswer(hub, p.accountId, targets, since ?? undefined)
+    if (ctx.head) return this.head(ctx)
     const client: SseClient = {
       ctx,
       tokenHash: p.tokenHash,
@@ -105,6 +106,17 @@ export class SseStreams implements BusSubscriber {
     let set = this.byAccount.get(p.accountId)
     if (set === undefined) this.byAccount.set(p.accountId, (set = new Set()))
     set.add(client)
+  }
+
+  /** HEAD: the stream's headers, no events. */
+  private head(ctx: Ctx): void {
+    ctx.done = true
+    ctx.res.cork(() => {
+      ctx.res.writeStatus('200 OK')
+      for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
+      ctx.res.writeHeader('Content-Type', 'text/event-stream').writeHeader('Cache-Control', 'no-cache').writeHeader('X-Accel-Buffering', 'no')
+      ctx.res.endWithoutBody()
+    })
   }
 
   private write(c: SseClient, text: string): void {

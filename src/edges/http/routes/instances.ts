@@ -6,6 +6,7 @@ import type { Hub, ItemShape } from '../../../hub/hub.js'
 import type { Principal } from '../../../hub/model.js'
 import type { WhatsAppControl } from '../../../ports/whatsapp.js'
 import { createInstanceBody } from '../../../protocol/rest-bodies.js'
+import { pickCoding, type Representation } from '../compress.js'
 import { sendBytes, sendNotModified, sendOk, type Ctx } from '../http.js'
 import type { ListCache } from '../list-cache.js'
 import type { Router } from '../route.js'
@@ -49,11 +50,21 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
   const list = (shape: ItemShape) => (ctx: Ctx, p: Principal) => {
     const raw = ctx.param('instanceName')
     const out = lists.list(shape, p, raw === null ? undefined : raw)
-    if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, out.etag)) return sendNotModified(ctx, out.headers)
-    sendBytes(ctx, 200, out.body, out.headers)
+    const coding = ctx.acceptEncoding === '' || out.codings === null ? null : pickCoding(ctx.acceptEncoding)
+    if (coding === null) {
+      if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, out.etag)) return sendNotModified(ctx, out.headers)
+      return sendBytes(ctx, 200, out.body, out.headers)
+    }
+    const rep = out.codings!.get(coding)
+    if (rep instanceof Promise) return rep.then((r) => answer(ctx, r))
+    answer(ctx, rep)
   }
-  r.add('get', '/api/instance/list', {}, list('ryze'))
-  r.add('get', '/api/v1/instance/list', {}, list('wachat'))
+  const answer = (ctx: Ctx, rep: Representation) => {
+    if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, rep.etag)) return sendNotModified(ctx, rep.notModified)
+    sendBytes(ctx, 200, rep.body, rep.headers)
+  }
+  r.add('get', '/api/instance/list', { compress: true }, list('ryze'))
+  r.add('get', '/api/v1/instance/list', { compress: true }, list('wachat'))
 }
 
 /** `If-None-Match` names the current ETag (RFC 9110 weak comparison: `W/` is ignored), or is `*`. */
