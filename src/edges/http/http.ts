@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../../core/errors.js'
+import type { Representation } from './compress.js'
 import { HTTP_STATUS, statusLine } from './status.js'
 
 export const MAX_BODY_BYTES = 64 * 1024
@@ -202,6 +203,21 @@ export function sendNotModified(ctx: Ctx, extra: readonly [string, string][]): v
     writeHeaders(res, extra)
     res.endWithoutBody()
   })
+}
+
+/** `If-None-Match` names the current ETag (RFC 9110 weak comparison: `W/` is ignored), or is `*`. */
+export function etagMatches(header: string, etag: string): boolean {
+  if (header === etag) return true
+  return header.split(',').some((t) => {
+    const tag = t.trim()
+    return tag === '*' || tag === etag || tag === `W/${etag}`
+  })
+}
+
+/** A cached representation: 304 when `If-None-Match` names its ETag, else its bytes. */
+export function sendRepresentation(ctx: Ctx, rep: Representation, contentType = 'application/json'): void {
+  if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, rep.etag)) return sendNotModified(ctx, rep.notModified)
+  sendBytes(ctx, 200, rep.body, rep.headers, false, contentType)
 }
 
 export function writeHeaders(res: HttpResponse, headers: readonly (readonly [string, string])[]): void {

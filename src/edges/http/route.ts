@@ -1,7 +1,9 @@
 /**
- * @module Route registration: reads the request, passes the gate, checks the token kind, reads the
- * body when there is one, runs the handler and turns whatever it throws into the error envelope.
- * Nothing escapes a uWS callback.
+ * @module The route table: every REST route is registered here with its schemas (body, query,
+ * response, error statuses) and a description, and the API description (`/openapi.json`) is
+ * generated from this table alone. Registration reads the request, passes the gate, checks the
+ * token kind, validates the query and the body with the route's zod schemas, runs the handler and
+ * turns whatever it throws into the error envelope. Nothing escapes a uWS callback.
  *
  * Every path the router knows also answers HEAD where it answers GET (the same handler, no body),
  * OPTIONS (CORS preflights, or `Allow`), 405 with `Allow` for any other method, and the same with
@@ -9,17 +11,59 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js'
 import type { Logger } from 'pino'
+import type { z } from 'zod'
 import { HubError, MSG } from '../../core/errors.js'
 import type { Principal } from '../../hub/model.js'
+import { describeIssue } from '../../protocol/rest-bodies.js'
 import type { Cors } from './cors.js'
 import type { Gate } from './gate.js'
 import { endHead, readCtx, readJson, routeShape, sendFailure, watchAbort, writeHeaders, type Ctx, type Method, type RouteShape } from './http.js'
+import { parseBody } from './routes/parse.js'
 import { statusLine } from './status.js'
 
-export interface RouteOptions {
-  /** Which principals may call it: admin only, account/instance tokens (default), or account tokens only. */
-  who?: 'admin' | 'tenant' | 'account'
-  body?: boolean
+/** Who may call a route: nobody needs a token, the admin token, account or instance tokens, account tokens only. */
+export type Who = 'public' | 'admin' | 'tenant' | 'account'
+
+/** A route's query: an object of optional (or required) string-valued fields. */
+export type QuerySchema = z.ZodObject<Record<string, z.ZodType<unknown, string | undefined>>>
+
+/** What the suite sends to exercise a route, and the API description shows as its example. */
+export interface RouteExample {
+  /** Path parameters by name (`instance`); the suite's fixtures fill the usual ones. */
+  params?: Record<string, string>
+  query?: Record<string, string>
+  body?: unknown
+}
+
+export interface RouteSpec<W extends Who = Who, B extends z.ZodType | undefined = z.ZodType | undefined, Q extends QuerySchema | undefined = QuerySchema | undefined> {
+  /**
+   * What the route does, for the API description; its first sentence is the summary. Required:
+   * the suite fails on a registered route without one.
+   */
+  description: string
+  /** The API description's group (Accounts, Instances, Lists, …). */
+  tag: string
+  /** Default `tenant`: a TokenAccount or a TokenInstance. */
+  who?: W
+  /** The JSON body, validated before the handler runs (a refusal is 400 naming the field). */
+  body?: B
+  /** The query fields the route reads, validated when present. Unknown fields are ignored. */
+  query?: Q
+  /** The success answer's body. */
+  response: z.ZodType
+  /** The success status (default 200). */
+  status?: 200 | 201
+  /** The success answer's content type (default application/json). */
+  produces?: 'application/json' | 'text/event-stream'
+  /**
+   * Error statuses beyond those the route's kind always may answer (401, 403 and 429 with a token;
+   * 404 with a path parameter; 400 with a body or a query).
+   */
+  errors?: readonly number[]
+  /** Answers 304 to `If-None-Match` (and says `ETag`, `X-Hub-Epoch`, `X-Hub-Seq`). */
+  conditional?: boolean
+  example?: RouteExample
+  /** Counts against the stricter creation limit too. */
   create?: boolean
   /** Reads `Last-Event-ID` (SSE resume). */
   lastEventId?: boolean
@@ -27,13 +71,30 @@ export interface RouteOptions {
   compress?: boolean
 }
 
-export type Handler = (ctx: Ctx, p: Principal, body: unknown) => void | Promise<void>
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined
 
-/** A handler of a plain GET resource (no token, no envelope): `head` means send no body. */
+export type Handler<W extends Who = Who, B extends z.ZodType | undefined = undefined, Q extends QuerySchema | undefined = undefined> = (
+  ctx: Ctx,
+  p: W extends 'public' ? null : Principal,
+  body: Parsed<B>,
+  query: Q extends QuerySchema ? z.output<Q> : Record<string, never>,
+) => void | Promise<void>
+
+/** One row of the route table. */
+export interface RegisteredRoute {
+  /** `GET`, `POST`, `DELETE`, … */
+  method: string
+  /** The uWS pattern, `/api/instance/delete/:instance`. */
+  pattern: string
+  spec: RouteSpec
+}
+
+/** A handler of a plain GET resource (a page, a file: no token, no envelope): `head` means send no body. */
 export type PageHandler = (res: HttpResponse, req: HttpRequest, head: boolean) => void
 
 const METHOD_NAME: Record<Method | 'head', string> = { get: 'GET', head: 'HEAD', post: 'POST', put: 'PUT', del: 'DELETE', patch: 'PATCH' }
 const NOT_ALLOWED = JSON.stringify({ success: false, error: { message: MSG.methodNotAllowed } })
+const NO_QUERY: Record<string, never> = Object.freeze({}) as Record<string, never>
 
 /** The methods one path answers, in registration order, GET followed by HEAD; OPTIONS last. */
 class PathMethods {
@@ -54,6 +115,7 @@ class PathMethods {
 
 export class Router {
   private readonly paths = new Map<string, PathMethods>()
+  private readonly table: RegisteredRoute[] = []
   private readonly cors: Cors
 
   constructor(
@@ -64,48 +126,66 @@ export class Router {
     this.cors = gate.cors
   }
 
+  /** The route table, in registration order: what the API description is generated from. */
+  get routes(): readonly RegisteredRoute[] {
+    return this.table
+  }
+
   /** Answers 405 (with `Allow`) and OPTIONS for the methods a path registered outside the router does not take. */
   allow(pattern: string, ...methods: (Method | 'head')[]): void {
     const known = this.path(pattern)
     for (const m of methods) known.add(m)
   }
 
-  /** A plain GET resource (a page, a file) that answers HEAD too; no trailing-slash twin. */
+  /** A plain GET resource (a page, a file) that answers HEAD too; outside the route table. */
   page(pattern: string, handler: PageHandler): void {
     this.allow(pattern, 'get', 'head')
     this.app.get(pattern, (res, req) => handler(res, req, false))
     this.app.head(pattern, (res, req) => handler(res, req, true))
   }
 
-  add(method: Method, pattern: string, opts: RouteOptions, handler: Handler): void {
-    const reads = { lastEventId: opts.lastEventId === true, acceptEncoding: opts.compress === true }
+  add<W extends Who = 'tenant', B extends z.ZodType | undefined = undefined, Q extends QuerySchema | undefined = undefined>(
+    method: Method,
+    pattern: string,
+    spec: RouteSpec<W, B, Q>,
+    handler: Handler<W, B, Q>,
+  ): void {
+    const name = METHOD_NAME[method]
+    if (this.table.some((r) => r.method === name && r.pattern === pattern)) throw new Error(`route ${name} ${pattern} registered twice`)
+    this.table.push({ method: name, pattern, spec: spec as RouteSpec })
+    const reads = { lastEventId: spec.lastEventId === true, acceptEncoding: spec.compress === true }
+    const run = this.runner(spec as RouteSpec, handler as unknown as Handler<Who, z.ZodType | undefined, QuerySchema | undefined>)
     for (const path of [pattern, `${pattern}/`]) {
-      this.mount(method, path, routeShape(method === 'del' ? 'delete' : method, pattern, reads), opts, handler)
-      if (method === 'get') this.mount('head', path, routeShape('head', pattern, reads), opts, handler)
+      this.mount(method, path, routeShape(method === 'del' ? 'delete' : method, pattern, reads), run)
+      if (method === 'get') this.mount('head', path, routeShape('head', pattern, reads), run)
     }
   }
 
-  private mount(method: Method | 'head', path: string, shape: RouteShape, opts: RouteOptions, handler: Handler): void {
-    const who = opts.who ?? 'tenant'
-    const gateOpts = { create: opts.create === true }
-    const cors = this.cors
-    this.path(path).add(method)
-    this.app[method](path, (res, req) => {
-      const ctx = readCtx(res, req, shape)
-      if (cors.enabled) ctx.headers = cors.responseHeaders(req.getHeader('origin'))
+  /** The request path of one route, once the context is read. */
+  private runner(spec: RouteSpec, handler: Handler<Who, z.ZodType | undefined, QuerySchema | undefined>): (ctx: Ctx) => void {
+    const who = spec.who ?? 'tenant'
+    const gateOpts = { create: spec.create === true }
+    const readQuery = spec.query === undefined ? null : queryReader(spec.query)
+    const bodySchema = spec.body
+    return (ctx) => {
       try {
-        const p = this.gate.pass(ctx, gateOpts)
-        if (p === null) return
-        if (who === 'admin' && p.kind !== 'admin') throw new HubError('forbidden', MSG.adminOnly)
-        if (who !== 'admin' && p.kind === 'admin') throw new HubError('forbidden', MSG.accountOnly)
-        if (who === 'account' && p.kind !== 'account') throw new HubError('forbidden', MSG.noAccess)
-        if (opts.body) {
+        let p: Principal | null = null
+        if (who !== 'public') {
+          p = this.gate.pass(ctx, gateOpts)
+          if (p === null) return
+          if (who === 'admin' && p.kind !== 'admin') throw new HubError('forbidden', MSG.adminOnly)
+          if (who !== 'admin' && p.kind === 'admin') throw new HubError('forbidden', MSG.accountOnly)
+          if (who === 'account' && p.kind !== 'account') throw new HubError('forbidden', MSG.noAccess)
+        }
+        const query = readQuery === null ? NO_QUERY : readQuery(ctx)
+        const principal = p as Principal
+        if (bodySchema !== undefined) {
           const body = readJson(ctx)
           watchAbort(ctx)
-          body.then((b) => handler(ctx, p, b)).catch((err) => sendFailure(ctx, err, this.log))
+          body.then((b) => handler(ctx, principal, parseBody(bodySchema, b), query)).catch((err) => sendFailure(ctx, err, this.log))
           return
         }
-        const out = handler(ctx, p, undefined)
+        const out = handler(ctx, principal, undefined, query)
         if (out instanceof Promise) {
           watchAbort(ctx)
           out.catch((err) => sendFailure(ctx, err, this.log))
@@ -113,6 +193,16 @@ export class Router {
       } catch (err) {
         sendFailure(ctx, err, this.log)
       }
+    }
+  }
+
+  private mount(method: Method | 'head', path: string, shape: RouteShape, run: (ctx: Ctx) => void): void {
+    const cors = this.cors
+    this.path(path).add(method)
+    this.app[method](path, (res, req) => {
+      const ctx = readCtx(res, req, shape)
+      if (cors.enabled) ctx.headers = cors.responseHeaders(req.getHeader('origin'))
+      run(ctx)
     })
   }
 
@@ -144,5 +234,26 @@ export class Router {
       })
     })
     return known
+  }
+}
+
+/**
+ * Reads a route's query fields and validates those present (a refusal is a HubError naming the
+ * field). A request without any of them skips zod when the schema has no required field: the
+ * lists are polled that way.
+ */
+function queryReader(schema: QuerySchema): (ctx: Ctx) => Record<string, unknown> {
+  const keys = Object.keys(schema.shape)
+  const emptyOk = schema.safeParse({}).success
+  return (ctx) => {
+    let raw: Record<string, string> | null = null
+    for (const k of keys) {
+      const v = ctx.param(k)
+      if (v !== null) (raw ??= {})[k] = v
+    }
+    if (raw === null && emptyOk) return NO_QUERY
+    const parsed = schema.safeParse(raw ?? {})
+    if (!parsed.success) throw new HubError('invalid', describeIssue(parsed.error))
+    return parsed.data
   }
 }
