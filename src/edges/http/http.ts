@@ -23,7 +23,7 @@ export interface Ctx {
   param(name: string): string | null
   token: string | null
   ifNoneMatch: string
-  /** Read only for routes that ask for it (RouteOptions.lastEventId); '' otherwise. */
+  /** Read only for routes that ask for it (RouteSpec.lastEventId); '' otherwise. */
   lastEventId: string
   /** Read only for routes that compress their answers; '' otherwise. */
   acceptEncoding: string
