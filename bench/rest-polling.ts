@@ -4,6 +4,14 @@
  * and the Wachat view, each against (a) the ceiling, a bare uWS handler answering the same bytes
  * from a prebuilt Buffer, and (b) the peer-style baseline, Express reading SQLite and
  * serialising on every request. Every cell runs once per round, all cells round-robin.
+ *
+ * The compressed poll (`Accept-Encoding: gzip`, and `br`) is measured as a ratio to the
+ * uncompressed one on the same hub: its body is compressed once per cached body, so it should cost
+ * about what the uncompressed poll costs while sending a fraction of the bytes.
+ *
+ * `BENCH_BASELINE=<dir>` (another checkout of statushub, with its node_modules) adds that tree's
+ * hub as a server in the same rounds: `base-*` cells and hub / baseline ratios, a before/after of
+ * a change measured in one run rather than in two runs on a machine whose speed drifts.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,7 +21,7 @@ import { SERVER_CORE, startWorker, type Worker } from './lib/proc.js'
 import { fmtBytes, fmtCount, fmtNum, fmtRatio, fmtSpread, spread } from './lib/stats.js'
 import type { Table } from './lib/table.js'
 
-type ServerName = 'hub' | 'ceiling' | 'peer'
+type ServerName = 'hub' | 'ceiling' | 'peer' | 'base'
 
 interface CellSpec {
   id: string
@@ -24,16 +32,27 @@ interface CellSpec {
 }
 
 export interface RestResult {
-  bodyBytes: { full: number; one: number; wachat: number; item: number }
+  bodyBytes: { full: number; one: number; wachat: number; item: number; gzip: number; br: number }
+  /** The BENCH_BASELINE tree, when one ran. */
+  baseline: string | null
   cells: Record<string, HttpCell[]>
   ratios: Record<string, number[]>
 }
 
 export const REST_TARGETS = { full: 0.85, one: 0.8, notModified: 0.9, peer: 10 }
 
-async function fetchBody(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: Buffer; etag: string }> {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers })
-  return { status: r.status, body: Buffer.from(await r.arrayBuffer()), etag: r.headers.get('etag') ?? '' }
+async function fetchBody(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: Buffer; etag: string; encoding: string | null; wireBytes: number }> {
+  // fetch asks for gzip unless told otherwise, and a compressed answer has another ETag than the
+  // uncompressed one wrk polls (wrk sends no Accept-Encoding): ask for what the cell will ask for.
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'accept-encoding': 'identity', ...headers } })
+  // fetch decodes a compressed body; Content-Length still says what crossed the wire.
+  const body = Buffer.from(await r.arrayBuffer())
+  const encoding = r.headers.get('content-encoding')
+  return { status: r.status, body, etag: r.headers.get('etag') ?? '', encoding, wireBytes: Number(r.headers.get('content-length') ?? body.length) }
 }
 
 export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput> {
@@ -58,7 +77,10 @@ export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput>
     core: SERVER_CORE,
     env: { BENCH_ITEMS: join(ctx.tmp, 'items.json'), BENCH_TOKEN: token, BENCH_DB: join(ctx.tmp, 'peer.db') },
   })
-  const servers: Record<ServerName, Worker> = { hub, ceiling, peer }
+  const baselineDir = process.env.BENCH_BASELINE ?? null
+  const base = baselineDir === null ? null : await startWorker(join(baselineDir, 'bench/hub-process.ts'), { core: SERVER_CORE, nodeArgs: ['--expose-gc'] })
+  const servers: Partial<Record<ServerName, Worker>> = { hub, ceiling, peer, ...(base === null ? {} : { base }) }
+  const baseAuth = base === null ? null : { token: String(base.ready.token) }
   try {
     // Every server must answer what the cell claims before anything is timed.
     const notModified = await fetchBody(hub.ready.port, '/api/instance/list', { ...auth, 'if-none-match': full.etag })
@@ -67,6 +89,17 @@ export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput>
     const ceilFull = await fetchBody(ceiling.ready.port, '/api/instance/list', auth)
     if (peerFull.status !== 200 || JSON.parse(peerFull.body.toString()).instances.length !== items.length) throw new Error('the peer baseline serves a different list')
     if (!ceilFull.body.equals(full.body)) throw new Error('the ceiling serves different bytes')
+    const gzip = await fetchBody(hub.ready.port, '/api/instance/list', { ...auth, 'accept-encoding': 'gzip' })
+    const br = await fetchBody(hub.ready.port, '/api/instance/list', { ...auth, 'accept-encoding': 'br' })
+    if (full.encoding !== null || gzip.encoding !== 'gzip' || br.encoding !== 'br' || !gzip.body.equals(full.body) || !br.body.equals(full.body)) {
+      throw new Error(`the hub did not answer Accept-Encoding with the same list compressed (${gzip.encoding}, ${br.encoding})`)
+    }
+    let baseEtag = ''
+    if (base !== null && baseAuth !== null) {
+      const b = await fetchBody(base.ready.port, '/api/instance/list', baseAuth)
+      if (b.status !== 200 || JSON.parse(b.body.toString()).instances.length !== items.length) throw new Error('the baseline hub serves a different list')
+      baseEtag = b.etag
+    }
 
     const connSet = ctx.quick ? [64] : [64, 256]
     const seconds = ctx.quick ? 1 : 4
@@ -78,14 +111,22 @@ export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput>
       for (const s of ['hub', 'ceiling'] as const) {
         specs.push({ id: `${s}-304-c${c}`, server: s, path: '/api/instance/list', headers: { ...auth, 'If-None-Match': full.etag }, conns: c })
       }
+      if (baseAuth !== null) {
+        specs.push({ id: `base-full-c${c}`, server: 'base', path: '/api/instance/list', headers: baseAuth, conns: c })
+        specs.push({ id: `base-one-c${c}`, server: 'base', path: `/api/instance/list${q}`, headers: baseAuth, conns: c })
+        specs.push({ id: `base-304-c${c}`, server: 'base', path: '/api/instance/list', headers: { ...baseAuth, 'If-None-Match': baseEtag }, conns: c })
+      }
+    }
+    for (const coding of ['gzip', 'br'] as const) {
+      specs.push({ id: `hub-${coding}-c64`, server: 'hub', path: '/api/instance/list', headers: { ...auth, 'Accept-Encoding': coding }, conns: 64 })
     }
     for (const s of ['ceiling', 'hub'] as const) specs.push({ id: `${s}-wachat-c64`, server: s, path: '/api/v1/instance/list', headers: auth, conns: 64 })
 
     const load = (spec: CellSpec, secs: number) =>
       measureHttp(
         ctx.loadgen,
-        { url: `http://127.0.0.1:${servers[spec.server].ready.port}${spec.path}`, connections: spec.conns, seconds: secs, headers: spec.headers },
-        servers[spec.server].pid,
+        { url: `http://127.0.0.1:${servers[spec.server]!.ready.port}${spec.path}`, connections: spec.conns, seconds: secs, headers: spec.headers },
+        servers[spec.server]!.pid,
       )
     if (!ctx.quick) {
       ctx.log('  warm-up (1 s per server and path, discarded)')
@@ -122,17 +163,35 @@ export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput>
       ratios[`peer-one-c${c}`] = pairedRatios(rps(`hub-one-c${c}`), rps(`peer-one-c${c}`))
       ratios[`full-capacity-c${c}`] = pairedRatios(cap(`hub-full-c${c}`), cap(`ceiling-full-c${c}`))
       ratios[`one-capacity-c${c}`] = pairedRatios(cap(`hub-one-c${c}`), cap(`ceiling-one-c${c}`))
+      if (base !== null) {
+        for (const k of ['full', 'one', '304']) {
+          ratios[`base-${k}-c${c}`] = pairedRatios(rps(`hub-${k}-c${c}`), rps(`base-${k}-c${c}`))
+          ratios[`base-${k}-capacity-c${c}`] = pairedRatios(cap(`hub-${k}-c${c}`), cap(`base-${k}-c${c}`))
+        }
+      }
+    }
+    for (const coding of ['gzip', 'br']) {
+      ratios[`${coding}-c64`] = pairedRatios(rps(`hub-${coding}-c64`), rps('hub-full-c64'))
+      ratios[`${coding}-capacity-c64`] = pairedRatios(cap(`hub-${coding}-c64`), cap('hub-full-c64'))
     }
     ratios['wachat-c64'] = pairedRatios(rps('hub-wachat-c64'), rps('ceiling-wachat-c64'))
 
     const result: RestResult = {
-      bodyBytes: { full: full.body.length, one: one.body.length, wachat: wachat.body.length, item: Math.round(full.body.length / items.length) },
+      bodyBytes: {
+        full: full.body.length,
+        one: one.body.length,
+        wachat: wachat.body.length,
+        item: Math.round(full.body.length / items.length),
+        gzip: gzip.wireBytes,
+        br: br.wireBytes,
+      },
+      baseline: baselineDir,
       cells,
       ratios,
     }
     return restOutput(result, specs, connSet)
   } finally {
-    await Promise.all([hub.stop(), ceiling.stop(), peer.stop()])
+    await Promise.all([hub.stop(), ceiling.stop(), peer.stop(), base?.stop()])
   }
 }
 
@@ -159,7 +218,9 @@ function restOutput(r: RestResult, specs: CellSpec[], connSet: number[]): Scenar
       ]
     }),
     notes: [
-      `Bodies: full list ${fmtBytes(r.bodyBytes.full)} (100 items, ${r.bodyBytes.item} B each), one instance ${fmtBytes(r.bodyBytes.one)}, Wachat list ${fmtBytes(r.bodyBytes.wachat)}.`,
+      `Bodies: full list ${fmtBytes(r.bodyBytes.full)} (100 items, ${r.bodyBytes.item} B each), one instance ${fmtBytes(r.bodyBytes.one)}, Wachat list ${fmtBytes(r.bodyBytes.wachat)}; ` +
+        `the full list compressed: gzip ${fmtBytes(r.bodyBytes.gzip)} (${fmtNum((100 * r.bodyBytes.gzip) / r.bodyBytes.full, 1)}%), br ${fmtBytes(r.bodyBytes.br)} (${fmtNum((100 * r.bodyBytes.br) / r.bodyBytes.full, 1)}%).`,
+      ...(r.baseline === null ? [] : [`base = the hub of ${r.baseline} (BENCH_BASELINE), in the same rounds.`]),
       'ceiling = bare uWS answering the same bytes from a Buffer; peer = Express 4 reading SQLite and calling res.json per request.',
       '⚠ = the load generator core was saturated while the server core was not (a lower bound for that server); "req/s per server core" extrapolates req/s to a fully busy server core.',
     ],
@@ -186,6 +247,18 @@ function restOutput(r: RestResult, specs: CellSpec[], connSet: number[]): Scenar
     add(`one-name filter c${c}: hub / peer`, `peer-one-c${c}`, null)
   }
   add('Wachat list c64: hub / ceiling', 'wachat-c64', null)
+  for (const coding of ['gzip', 'br']) {
+    add(`compressed poll (${coding}) c64: hub / uncompressed poll`, `${coding}-c64`, null, `${fmtBytes(r.bodyBytes[coding as 'gzip' | 'br'])} a body instead of ${fmtBytes(r.bodyBytes.full)}`)
+    add(`compressed poll (${coding}) c64: server-core capacity / uncompressed`, `${coding}-capacity-c64`, null, 'req/s per busy server core')
+  }
+  if (r.baseline !== null) {
+    for (const c of connSet) {
+      for (const [k, what] of [['full', 'full list'], ['one', 'one-name filter'], ['304', '304']] as const) {
+        add(`${what} c${c}: hub / baseline`, `base-${k}-c${c}`, null, 'req/s')
+        add(`${what} c${c}: server-core capacity hub / baseline`, `base-${k}-capacity-c${c}`, null, 'req/s per busy server core')
+      }
+    }
+  }
   for (const [id, runs] of Object.entries(r.cells)) {
     numbers[`${id}.reqPerSec`] = spread(runs.map((c) => c.reqPerSec)).median
     numbers[`${id}.p99Ms`] = spread(runs.map((c) => c.p99Ms)).median
@@ -199,7 +272,7 @@ function restOutput(r: RestResult, specs: CellSpec[], connSet: number[]): Scenar
       { title: 'REST polling: ratios (per-round pairs; median, min–max)', headers: ['figure', 'ratio', 'target', '', 'note'], align: ['l', 'r', 'r', 'l', 'l'], rows: ratioRows },
       cellTable,
     ],
-    headline: headline.filter((h) => h.met !== null || h.figure.includes('Wachat')),
+    headline: headline.filter((h) => h.met !== null || h.figure.includes('Wachat') || h.figure === 'REST compressed poll (gzip) c64: hub / uncompressed poll'),
     numbers,
   }
 }

@@ -13,6 +13,32 @@ const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true')
 
+/**
+ * A comma-separated list of browser origins (`https://app.example.com`, `http://localhost:5173`),
+ * each exactly as a browser sends it in `Origin`: scheme, host and a non-default port, nothing else.
+ */
+const origins = z
+  .string()
+  .default('')
+  .transform((raw, ctx): readonly string[] => {
+    const list = raw
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '')
+    for (const o of list) {
+      let origin: string | null = null
+      try {
+        origin = new URL(o).origin
+      } catch {}
+      if (!/^https?:\/\//.test(o)) ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin: it must start with http:// or https://` })
+      else if (origin !== o) {
+        const hint = origin === null ? '' : `, e.g. ${origin}`
+        ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin: write scheme://host[:port] in lower case, no path, no trailing slash, no default port${hint}` })
+      }
+    }
+    return Object.freeze([...new Set(list)])
+  })
+
 const FIELDS = {
   port: ['HUB_PORT', int(8080, 0, 65535)],
   host: ['HUB_HOST', z.string().min(1).default('0.0.0.0')],
@@ -50,6 +76,8 @@ const FIELDS = {
   accountSnapshotBytesPerSec: ['HUB_ACCOUNT_SNAPSHOT_BYTES_PER_SEC', int(64 * 1024 * 1024, 1024)],
   accountDeepResumesPerSec: ['HUB_ACCOUNT_DEEP_RESUMES_PER_SEC', int(10, 1)],
   accountRenderBytesPerSec: ['HUB_ACCOUNT_RENDER_BYTES_PER_SEC', int(64 * 1024 * 1024, 1024)],
+  /** Browser origins allowed cross-origin access (CORS) and WebSocket upgrades; empty: none. */
+  corsOrigins: ['HUB_CORS_ORIGINS', origins],
   /** How long `GET /api/instance/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: ['HUB_CONNECT_TIMEOUT_MS', int(60_000, 100)],
   /** How long a webhook delivery is retried before it is dead-lettered. */

@@ -1,8 +1,9 @@
 /**
- * @module The package's stream client (`statushub/client`), for Node and browsers.
+ * @module The stream client, for Node and browsers: the `@statushub/client` package
+ * (packages/client, built by scripts/build-client.mjs).
  *
  * ```ts
- * import { StatusClient } from 'statushub/client'
+ * import { StatusClient } from '@statushub/client'
  * import { WebSocket } from 'ws' // Node 20 only; browsers and Node 22 have a global one
  *
  * const c = new StatusClient({ url: 'ws://hub:8080/ws', token, instances: '*', WebSocket })

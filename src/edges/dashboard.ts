@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { HttpResponse } from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import type { Edge } from '../ports/edge.js'
+import { endHead } from './http/http.js'
 import type { Router } from './http/route.js'
 
 export type DashboardFile = 'index.html' | 'app.js' | 'app.css'
@@ -55,15 +56,18 @@ export function readDashboard(dir = DASHBOARD_DIR): DashboardFiles | null {
 export function dashboardEdge(router: Router, log: Logger, dir = DASHBOARD_DIR): Edge {
   const files = readDashboard(dir)
   if (files === null) log.error({ dir }, 'the dashboard is not built: run `npm run build`; / answers 503 until then')
-  const serve = (name: DashboardFile) => (res: HttpResponse) => {
+  const serve = (name: DashboardFile) => (res: HttpResponse, _req: unknown, head: boolean) => {
     res.cork(() => {
       if (files === null) {
-        res.writeStatus('503 Service Unavailable').writeHeader('Content-Type', 'application/json').end(MISSING(dir))
+        res.writeStatus('503 Service Unavailable').writeHeader('Content-Type', 'application/json')
+        if (head) endHead(res, MISSING(dir))
+        else res.end(MISSING(dir))
         return
       }
       res.writeStatus('200 OK').writeHeader('Content-Type', TYPES[name])
       for (const [k, v] of Object.entries(DASHBOARD_HEADERS)) res.writeHeader(k, v)
-      res.end(files[name])
+      if (head) endHead(res, files[name])
+      else res.end(files[name])
     })
   }
   const paths: [string, DashboardFile][] = [
@@ -72,9 +76,6 @@ export function dashboardEdge(router: Router, log: Logger, dir = DASHBOARD_DIR):
     ['/app.js', 'app.js'],
     ['/app.css', 'app.css'],
   ]
-  for (const [path, file] of paths) {
-    router.app.get(path, serve(file))
-    router.allow(path)
-  }
+  for (const [path, file] of paths) router.page(path, serve(file))
   return { name: 'dashboard', stop() {} }
 }

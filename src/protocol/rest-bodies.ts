@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { WEBSOCKET_EVENTS } from '../core/integrations.js'
 import { NAME_PATTERN } from '../core/names.js'
+import { STORED_ONLY } from './rest-responses.js'
 
 const text = (max = 2048) => z.string().max(max)
 const port = z.union([z.string().regex(/^\d{1,5}$/), z.number().int().min(1).max(65535)]).transform(String)
@@ -20,13 +21,13 @@ export const createAccountBody = z.strictObject({
 
 /** The behaviour flags, the same in the settings body and inline in the create body. */
 const settingsFields = {
-  autoRejectCalls: z.boolean().optional(),
-  callRejectMessage: text(1024).optional(),
-  ignoreGroupMessages: z.boolean().optional(),
-  keepOnlineStatus: z.boolean().optional(),
-  autoReadMessages: z.boolean().optional(),
-  disableHistorySync: z.boolean().optional(),
-  ignoreStatus: z.boolean().optional(),
+  autoRejectCalls: z.boolean().optional().describe('Incoming calls are rejected by the WhatsApp socket, with callRejectMessage.'),
+  callRejectMessage: text(1024).optional().describe('Sent to a caller whose call was rejected.'),
+  ignoreGroupMessages: z.boolean().optional().describe(STORED_ONLY),
+  keepOnlineStatus: z.boolean().optional().describe("Keeps the number's own presence `available` while connected."),
+  autoReadMessages: z.boolean().optional().describe(STORED_ONLY),
+  disableHistorySync: z.boolean().optional().describe("Turns Baileys' history sync off."),
+  ignoreStatus: z.boolean().optional().describe(STORED_ONLY),
 }
 
 export const settingsBody = z.strictObject(settingsFields)
@@ -40,15 +41,17 @@ export const proxyBody = z.strictObject({
   password: text(255).optional(),
 })
 
-export const s3Body = z.strictObject({
-  enabled: z.boolean(),
-  region: text(64).optional(),
-  bucket: text(255).optional(),
-  accessKey: text(255).optional(),
-  secretKey: text(255).optional(),
-  endpoint: z.union([url, z.literal('')]).optional(),
-  pathPrefix: text(255).optional(),
-})
+export const s3Body = z
+  .strictObject({
+    enabled: z.boolean(),
+    region: text(64).optional(),
+    bucket: text(255).optional(),
+    accessKey: text(255).optional(),
+    secretKey: text(255).optional(),
+    endpoint: z.union([url, z.literal('')]).optional(),
+    pathPrefix: text(255).optional(),
+  })
+  .describe(`The S3 block. ${STORED_ONLY}`)
 
 export const webhookLabel = z
   .string()
@@ -73,10 +76,21 @@ export const deliveryRetryBody = z.strictObject({ label: webhookLabel.optional()
 
 const deliveryLimit = 'must be an integer from 1 to 500'
 /** The query of `GET /api/events/webhookDeliveries/:instance` (other parameters, like `token`, are not its business). */
+/** A whole number in the query string, between `min` and `max`, `fallback` when absent. */
+function intQuery(min: number, max: number, fallback: number, message: string) {
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, message)
+    .transform(Number)
+    .pipe(z.number().int().min(min, message).max(max, message))
+    .optional()
+    .transform((v) => v ?? fallback)
+}
+
 export const deliveriesQuery = z.object({
   label: webhookLabel.optional(),
   status: z.enum(['pending', 'delivered', 'dead'], { error: 'must be pending, delivered or dead' }).optional(),
-  limit: z.coerce.number({ error: deliveryLimit }).int(deliveryLimit).min(1, deliveryLimit).max(500, deliveryLimit).default(50),
+  limit: intQuery(1, 500, 50, deliveryLimit).describe('At most this many (default 50, at most 500).'),
 })
 
 export const websocketBody = z.strictObject({
@@ -89,8 +103,8 @@ export const createInstanceBody = z.strictObject({
   name: instanceName,
   token: z.string().regex(/^[\x21-\x7e]{32,128}$/, 'choose another token of 32–128 printable characters').optional(),
   // Sent by Evolution-style clients; accepted and ignored.
-  integration: z.string().max(64).optional(),
-  qrcode: z.boolean().optional(),
+  integration: z.string().max(64).optional().describe('Accepted and ignored (Evolution API clients send it).'),
+  qrcode: z.boolean().optional().describe('Accepted and ignored (Evolution API clients send it); connect with GET /api/instance/connect/:instance.'),
 
   proxyEnabled: z.boolean().optional(),
   proxyHost: text(255).optional(),
@@ -110,25 +124,25 @@ export const createInstanceBody = z.strictObject({
   websocketEvents: events.optional(),
   websocketMediaBase64: z.boolean().optional(),
 
-  chatwootEnabled: z.boolean().optional(),
-  chatwootBaseUrl: z.union([url, z.literal('')]).optional(),
-  chatwootAccountId: z.number().int().min(0).optional(),
-  chatwootApiToken: text(512).optional(),
-  chatwootInboxName: text(255).optional(),
-  chatwootSignMessages: z.boolean().optional(),
-  chatwootIgnoreGroups: z.boolean().optional(),
-  chatwootStartAsPending: z.boolean().optional(),
-  chatwootReopenResolved: z.boolean().optional(),
+  chatwootEnabled: z.boolean().optional().describe(STORED_ONLY),
+  chatwootBaseUrl: z.union([url, z.literal('')]).optional().describe(STORED_ONLY),
+  chatwootAccountId: z.number().int().min(0).optional().describe(STORED_ONLY),
+  chatwootApiToken: text(512).optional().describe(STORED_ONLY),
+  chatwootInboxName: text(255).optional().describe(STORED_ONLY),
+  chatwootSignMessages: z.boolean().optional().describe(STORED_ONLY),
+  chatwootIgnoreGroups: z.boolean().optional().describe(STORED_ONLY),
+  chatwootStartAsPending: z.boolean().optional().describe(STORED_ONLY),
+  chatwootReopenResolved: z.boolean().optional().describe(STORED_ONLY),
 
   ...settingsFields,
 
-  s3Enabled: z.boolean().optional(),
-  s3Region: text(64).optional(),
-  s3Bucket: text(255).optional(),
-  s3AccessKey: text(255).optional(),
-  s3SecretKey: text(255).optional(),
-  s3Endpoint: z.union([url, z.literal('')]).optional(),
-  s3PathPrefix: text(255).optional(),
+  s3Enabled: z.boolean().optional().describe(STORED_ONLY),
+  s3Region: text(64).optional().describe(STORED_ONLY),
+  s3Bucket: text(255).optional().describe(STORED_ONLY),
+  s3AccessKey: text(255).optional().describe(STORED_ONLY),
+  s3SecretKey: text(255).optional().describe(STORED_ONLY),
+  s3Endpoint: z.union([url, z.literal('')]).optional().describe(STORED_ONLY),
+  s3PathPrefix: text(255).optional().describe(STORED_ONLY),
 })
 
 export const simCloseBody = z.strictObject({
@@ -156,3 +170,33 @@ export function describeIssue(error: z.ZodError): string {
   const path = issue.path.join('.')
   return path === '' ? 'Invalid request body' : `Invalid field "${path}": ${issue.message}`
 }
+
+/** `?instanceName=` of the lists and the event stream. */
+export const listQuery = z.object({
+  instanceName: z
+    .string()
+    .optional()
+    .describe('Comma-separated names or apiInstanceNames. One unknown name is 404; of several, unknown ones are dropped; only commas: an empty list. Ignored for a TokenInstance.'),
+})
+
+export const connectQuery = z.object({
+  number: z
+    .string()
+    .regex(/^\d{6,15}$/, 'must be 6–15 digits, country code first')
+    .optional()
+    .describe('Pair by code with this phone number (digits, country code first) instead of a QR.'),
+})
+
+export const historyQuery = z.object({
+  since: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T/, 'must be an ISO date-time (2026-03-01T12:00:00Z)')
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time (2026-03-01T12:00:00Z)')
+    .optional()
+    .describe('Only entries at or after this time.'),
+  limit: intQuery(1, 1000, 100, 'must be a whole number from 1 to 1000').describe('At most this many entries (default 100, at most 1,000).'),
+})
+
+export const webhookQuery = z.object({
+  label: z.string().optional().describe('One webhook by its label; without it, every webhook of the instance.'),
+})

@@ -6,6 +6,7 @@
 import { MSG } from '../../core/errors.js'
 import type { Principal } from '../../hub/model.js'
 import type { Clock } from '../../ports/clock.js'
+import { Cors } from './cors.js'
 import { sendError, type Ctx } from './http.js'
 import { RateLimiter, type RateDecision } from './rate-limit.js'
 
@@ -24,6 +25,8 @@ export class Gate {
     private readonly hub: { authenticate(token: string): Principal | null },
     limits: GateLimits,
     private readonly clock: Clock,
+    /** The CORS allow-list: response headers for API routes, and the Origin check of upgrades. */
+    readonly cors: Cors = new Cors([]),
   ) {
     this.perToken = new RateLimiter(limits.rateLimitPerMin, clock)
     this.perCreate = new RateLimiter(limits.createRateLimitPerMin, clock)
@@ -63,8 +66,9 @@ export class Gate {
     return null
   }
 
+  /** The rate-limit headers join the CORS ones a route put there. */
   private headers(ctx: Ctx, d: RateDecision): void {
-    ctx.headers = d.headers
+    ctx.headers = ctx.headers.length === 0 ? d.headers : [...ctx.headers, ...d.headers]
   }
 
   private tooMany(ctx: Ctx, d: RateDecision): null {

@@ -3,9 +3,10 @@
  * `req` is stack-allocated and dies at the first await), corked writes that respect an aborted
  * response, bounded JSON bodies, and the error envelope.
  */
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js'
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../../core/errors.js'
+import type { Representation } from './compress.js'
 import { HTTP_STATUS, statusLine } from './status.js'
 
 export const MAX_BODY_BYTES = 64 * 1024
@@ -22,19 +23,23 @@ export interface Ctx {
   param(name: string): string | null
   token: string | null
   ifNoneMatch: string
-  /** Read only for routes that ask for it (RouteOptions.lastEventId); '' otherwise. */
+  /** Read only for routes that ask for it (RouteSpec.lastEventId); '' otherwise. */
   lastEventId: string
+  /** Read only for routes that compress their answers; '' otherwise. */
+  acceptEncoding: string
+  /** A HEAD request: answers carry the GET's headers and Content-Length, never a body. */
+  readonly head: boolean
   /** The client address; read it only before the first await (it asks `res`). */
   readonly ip: string
   /** True once the response was aborted by the peer or already answered: nothing more may be written. */
   done: boolean
-  /** Headers every response of this request carries (rate limits). */
-  headers: [string, string][]
+  /** Headers every response of this request carries (CORS, then the rate limits). */
+  headers: readonly [string, string][]
 }
 
 class RequestCtx implements Ctx {
   done = false
-  headers: [string, string][] = []
+  headers: readonly [string, string][] = NO_HEADERS
   private parsed: URLSearchParams | null = null
   private address: string | null = null
 
@@ -46,6 +51,8 @@ class RequestCtx implements Ctx {
     public token: string | null,
     readonly ifNoneMatch: string,
     readonly lastEventId: string,
+    readonly acceptEncoding: string,
+    readonly head: boolean,
   ) {}
 
   get query(): URLSearchParams {
@@ -61,6 +68,8 @@ class RequestCtx implements Ctx {
   }
 }
 
+const NO_HEADERS: readonly [string, string][] = Object.freeze([])
+
 /** A path parameter, percent-decoded; malformed escapes stay as sent (and then name nothing). */
 function decodeParam(raw: string): string {
   if (!raw.includes('%')) return raw
@@ -71,17 +80,27 @@ function decodeParam(raw: string): string {
   }
 }
 
-/** What a route reads from every request; built once per route. */
+/** What a route reads from every request; built once per route and method. */
 export interface RouteShape {
   /** `GET /api/instance/list`: the route's method and pattern, for logs. */
   name: string
   paramCount: number
   /** Reads `Last-Event-ID` (SSE resume). */
   lastEventId: boolean
+  /** Reads `Accept-Encoding` (the route compresses). */
+  acceptEncoding: boolean
+  /** Registered for HEAD: answers without a body. */
+  head: boolean
 }
 
-export function routeShape(method: string, pattern: string, opts: { lastEventId?: boolean } = {}): RouteShape {
-  return { name: `${method.toUpperCase()} ${pattern}`, paramCount: (pattern.match(/\/:/g) ?? []).length, lastEventId: opts.lastEventId === true }
+export function routeShape(method: string, pattern: string, opts: { lastEventId?: boolean; acceptEncoding?: boolean } = {}): RouteShape {
+  return {
+    name: `${method.toUpperCase()} ${pattern}`,
+    paramCount: (pattern.match(/\/:/g) ?? []).length,
+    lastEventId: opts.lastEventId === true,
+    acceptEncoding: opts.acceptEncoding === true,
+    head: method === 'head',
+  }
 }
 
 // The list endpoints are the hot path: this reads only what every request needs, and parses the
@@ -105,6 +124,8 @@ export function readCtx(res: HttpResponse, req: HttpRequest, shape: RouteShape):
     token === '' ? null : token,
     req.getHeader('if-none-match'),
     shape.lastEventId ? req.getHeader('last-event-id') : '',
+    shape.acceptEncoding ? req.getHeader('accept-encoding') : '',
+    shape.head,
   )
 }
 
@@ -159,20 +180,38 @@ export function ambiguousFraming(req: HttpRequest): boolean {
   return bad || lengths > 1 || (lengths > 0 && chunked)
 }
 
-export function sendBytes(ctx: Ctx, status: number, body: Buffer | string, extra?: [string, string][], close = false): void {
+export function sendBytes(
+  ctx: Ctx,
+  status: number,
+  body: Buffer | string,
+  extra?: readonly [string, string][],
+  close = false,
+  contentType = 'application/json',
+): void {
   if (ctx.done) return
   ctx.done = true
   const res = ctx.res
   res.cork(() => {
-    res.writeStatus(statusLine(status)).writeHeader('Content-Type', 'application/json')
+    res.writeStatus(statusLine(status)).writeHeader('Content-Type', contentType)
     writeHeaders(res, ctx.headers)
     if (extra) writeHeaders(res, extra)
-    res.end(body, close)
+    if (ctx.head) endHead(res, body)
+    else res.end(body, close)
   })
 }
 
+/**
+ * A HEAD answer: the length the GET's body would have, and no body. uWS would send a body given
+ * to `end` even for HEAD, and this build aborts the process on `endWithoutBody(length)`, so the
+ * length is written as a header.
+ */
+export function endHead(res: HttpResponse, body: Buffer | string): void {
+  res.writeHeader('Content-Length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length))
+  res.endWithoutBody()
+}
+
 /** 304 with the request's headers and `extra`, no body. */
-export function sendNotModified(ctx: Ctx, extra: [string, string][]): void {
+export function sendNotModified(ctx: Ctx, extra: readonly [string, string][]): void {
   if (ctx.done) return
   ctx.done = true
   const res = ctx.res
@@ -184,11 +223,26 @@ export function sendNotModified(ctx: Ctx, extra: [string, string][]): void {
   })
 }
 
+/** `If-None-Match` names the current ETag (RFC 9110 weak comparison: `W/` is ignored), or is `*`. */
+export function etagMatches(header: string, etag: string): boolean {
+  if (header === etag) return true
+  return header.split(',').some((t) => {
+    const tag = t.trim()
+    return tag === '*' || tag === etag || tag === `W/${etag}`
+  })
+}
+
+/** A cached representation: 304 when `If-None-Match` names its ETag, else its bytes. */
+export function sendRepresentation(ctx: Ctx, rep: Representation, contentType = 'application/json'): void {
+  if (ctx.ifNoneMatch !== '' && etagMatches(ctx.ifNoneMatch, rep.etag)) return sendNotModified(ctx, rep.notModified)
+  sendBytes(ctx, 200, rep.body, rep.headers, false, contentType)
+}
+
 export function writeHeaders(res: HttpResponse, headers: readonly (readonly [string, string])[]): void {
   for (let i = 0; i < headers.length; i++) res.writeHeader(headers[i]![0], headers[i]![1])
 }
 
-export function sendJson(ctx: Ctx, status: number, body: unknown, extra?: [string, string][]): void {
+export function sendJson(ctx: Ctx, status: number, body: unknown, extra?: readonly [string, string][]): void {
   sendBytes(ctx, status, JSON.stringify(body), extra)
 }
 
@@ -196,7 +250,7 @@ export function sendOk(ctx: Ctx, message: string, payload: Record<string, unknow
   sendJson(ctx, status, { success: true, message, ...payload })
 }
 
-export function sendError(ctx: Ctx, status: number, message: string, extra?: [string, string][]): void {
+export function sendError(ctx: Ctx, status: number, message: string, extra?: readonly [string, string][]): void {
   sendJson(ctx, status, { success: false, error: { message } }, extra)
 }
 
@@ -244,15 +298,3 @@ export function readJson(ctx: Ctx): Promise<unknown> {
 }
 
 export type Method = 'get' | 'post' | 'put' | 'del' | 'patch'
-
-/** Registers `pattern` and answers 405 for every other method on it (once per pattern). */
-export function allowMethods(app: TemplatedApp, pattern: string, seen: Set<string>): void {
-  if (seen.has(pattern)) return
-  seen.add(pattern)
-  app.any(pattern, (res) => {
-    res.cork(() => {
-      res.writeStatus(statusLine(405)).writeHeader('Content-Type', 'application/json')
-      res.end(JSON.stringify({ success: false, error: { message: MSG.methodNotAllowed } }))
-    })
-  })
-}

@@ -3,6 +3,9 @@
  * ETag and position headers), rendered from the snapshot and cached as bytes. An entry is valid
  * only while its account's `seq` is unchanged, so a change is visible to the very next request.
  * The hub caches each item's serialised form, so a rebuild re-serialises only changed items.
+ * Compressed representations live in the same entry, each made once per body and coding, the
+ * first time a client asks (compress.ts explains their ETags); every list answer says
+ * `Vary: Accept-Encoding`.
  */
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
@@ -10,8 +13,9 @@ import { HubError, MSG } from '../../core/errors.js'
 import { normaliseFilter } from '../../core/names.js'
 import type { ItemShape } from '../../hub/hub.js'
 import type { AccountView, InstanceView, Principal } from '../../hub/model.js'
-import { joinHeaders } from '../../protocol/headers.js'
+import { joinHeaders, type HeaderPair } from '../../protocol/headers.js'
 import type { AccountBudget } from '../../stream/budget.js'
+import { Codings, codedEtag, MIN_COMPRESS_BYTES, type Coding } from './compress.js'
 
 /** The part of the hub a list reads. */
 export interface ListSource {
@@ -28,9 +32,14 @@ export interface ListBody {
   body: Buffer
   etag: string
   count: number
-  /** `ETag`, `X-Hub-Epoch` and `X-Hub-Seq`, joined once per body. */
+  /** `ETag`, `Vary`, `X-Hub-Epoch` and `X-Hub-Seq`, joined once per body (a 200's and a 304's). */
   headers: [string, string][]
+  /** The compressed representations; null for a body too small to compress. */
+  codings: Codings | null
 }
+
+/** Bytes an entry costs beyond its key and bodies (its objects, the joined header strings), measured with 40,000 entries. */
+const ENTRY_OVERHEAD = 600
 
 const COMMA = Buffer.from(',')
 const CLOSE = Buffer.from(']}')
@@ -40,6 +49,8 @@ const RYZE_OPEN = (n: number) =>
 
 export class ListCache {
   private readonly cache: LRUCache<string, ListBody>
+  /** Compressed representations made so far (one per body and coding, never one per request). */
+  compressions = 0
 
   /** `renders` charges each account for the bytes it makes the hub render (cache misses). */
   constructor(
@@ -47,7 +58,9 @@ export class ListCache {
     maxBytes: number,
     private readonly renders: AccountBudget,
   ) {
-    this.cache = new LRUCache({ maxSize: maxBytes, sizeCalculation: (e) => e.body.length + 128 })
+    // The bound counts what an entry really holds: its key (many distinct filters are many keys),
+    // the body and its compressed forms, and the entry's own objects and header strings.
+    this.cache = new LRUCache({ maxSize: maxBytes, sizeCalculation: (e, key) => e.body.length + (e.codings?.bytes ?? 0) + 2 * key.length + ENTRY_OVERHEAD })
   }
 
   /**
@@ -101,20 +114,30 @@ export class ListCache {
     })
     parts.push(CLOSE)
     const etag = `"${tag.digest('base64url').slice(0, 22)}"`
-    const entry: ListBody = {
-      seq: account.seq,
-      body: Buffer.concat(parts),
-      etag,
-      count: items.length,
-      headers: [
-        joinHeaders([
-          ['ETag', etag],
-          ['X-Hub-Epoch', epoch],
-          ['X-Hub-Seq', String(account.seq)],
-        ]),
-      ],
+    const seq = account.seq
+    const body = Buffer.concat(parts)
+    const position = (t: string): HeaderPair[] => [
+      ['ETag', t],
+      ['Vary', 'Accept-Encoding'],
+      ['X-Hub-Epoch', epoch],
+      ['X-Hub-Seq', String(seq)],
+    ]
+    const coded = (coding: Coding, bytes: Buffer) => {
+      const t = codedEtag(etag, coding)
+      return { body: bytes, etag: t, headers: [joinHeaders([...position(t), ['Content-Encoding', coding]])], notModified: [joinHeaders(position(t))] }
     }
-    this.renders.charge(account.id, entry.body.length)
+    const codings =
+      body.length < MIN_COMPRESS_BYTES
+        ? null
+        : new Codings(body, coded, () => {
+            this.compressions++
+            // Re-weighs the entry with its new representation, if it is still the current one:
+            // lru-cache re-measures only a new value, so the entry is stored again as a copy.
+            const current = this.cache.peek(cacheKey)
+            if (current?.codings === codings) this.cache.set(cacheKey, { ...current })
+          })
+    const entry: ListBody = { seq, body, etag, count: items.length, headers: [joinHeaders(position(etag))], codings }
+    this.renders.charge(account.id, body.length)
     this.cache.set(cacheKey, entry)
     return entry
   }

@@ -1,8 +1,11 @@
 /**
- * @module The HTTP edge: one uWS app with the REST API and `/healthz`, on which the other edges
- * (streams, dashboard) mount their routes. As an edge it is the listener: started last, once every
- * route is mounted, and stopped first, so nothing new arrives while the rest shuts down.
+ * @module The HTTP edge: one uWS app with the REST API, `/healthz`, the API description
+ * (`/openapi.json`, generated from the route table once every route is mounted) and its viewer
+ * (`/docs`), on which the other edges (streams, dashboard) mount their routes. As an edge it is the
+ * listener: started last, once every route is mounted, and stopped first, so nothing new arrives
+ * while the rest shuts down.
  */
+import { readFileSync } from 'node:fs'
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import { MSG } from '../../core/errors.js'
@@ -11,14 +14,20 @@ import type { Clock } from '../../ports/clock.js'
 import type { Edge } from '../../ports/edge.js'
 import type { WhatsAppControl } from '../../ports/whatsapp.js'
 import { AccountBudget } from '../../stream/budget.js'
+import { health, openApiDocument } from '../../protocol/rest-responses.js'
+import { Cors } from './cors.js'
 import { Gate, type GateLimits } from './gate.js'
+import { mountDocs } from './docs.js'
+import { sendBytes, sendRepresentation } from './http.js'
 import { ListCache } from './list-cache.js'
 import { loadUws } from './load.js'
 import { Router } from './route.js'
 import { adminRoutes } from './routes/admin.js'
 import { instanceRoutes } from './routes/instances.js'
 import { integrationRoutes } from './routes/integrations.js'
+import { buildOpenApi } from './openapi.js'
 import { lifecycleRoutes } from './routes/lifecycle.js'
+import { StaticBody } from './static-body.js'
 import { statusLine } from './status.js'
 
 /** The HTTP settings (named as in the hub's configuration). */
@@ -30,6 +39,8 @@ export interface HttpConfig extends GateLimits {
   accountRenderBytesPerSec: number
   /** How long `/connect` waits for a QR, a pairing code or the open. */
   connectWaitMs: number
+  /** Browser origins allowed cross-origin (HUB_CORS_ORIGINS). */
+  corsOrigins: readonly string[]
 }
 
 export interface HttpDeps {
@@ -53,22 +64,45 @@ export interface HttpServer extends Edge {
 const EXCLUSIVE_PORT = 1
 
 const HEALTH = JSON.stringify({ success: true, status: 'ok' })
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 const NOT_FOUND = JSON.stringify({ success: false, error: { message: MSG.notFound } })
 
 export function createHttpServer(deps: HttpDeps): HttpServer {
   const uWS = loadUws()
   const app = uWS.App()
   const { cfg } = deps
-  const gate = new Gate(deps.hub, cfg, deps.clock)
+  const gate = new Gate(deps.hub, cfg, deps.clock, new Cors(cfg.corsOrigins))
   const router = new Router(app, gate, deps.log)
   const lists = new ListCache(deps.hub, cfg.listCacheBytes, new AccountBudget(cfg.accountRenderBytesPerSec, deps.clock))
   let listenSocket: us_listen_socket | null = null
   let port = 0
 
-  app.get('/healthz', (res) => {
-    res.cork(() => res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json').end(HEALTH))
-  })
-  router.allow('/healthz')
+  router.add(
+    'get',
+    '/healthz',
+    { tag: 'Operations', who: 'public', description: 'Answers 200 once the hub serves. No token, no rate limit: for load balancers and uptime checks.', response: health },
+    (ctx) => sendBytes(ctx, 200, HEALTH),
+  )
+  let description: StaticBody | null = null
+  router.add(
+    'get',
+    '/openapi.json',
+    {
+      tag: 'Operations',
+      who: 'public',
+      description: 'This API description (OpenAPI 3.1), generated from the route table and the zod schemas that validate every request. Rendered at /docs.',
+      response: openApiDocument,
+      compress: true,
+    },
+    (ctx) => {
+      // Built on first request: by then every edge has mounted its routes.
+      description ??= new StaticBody(Buffer.from(JSON.stringify(buildOpenApi(router.routes, { title: 'statushub', version: VERSION }))), 'application/json')
+      const rep = description.pick(ctx.acceptEncoding)
+      if (rep instanceof Promise) return rep.then((r) => sendRepresentation(ctx, r))
+      sendRepresentation(ctx, rep)
+    },
+  )
+  mountDocs(router)
   adminRoutes(router, deps.hub)
   instanceRoutes(router, deps.hub, lists, deps.wa, gate)
   integrationRoutes(router, deps.hub, deps.wa)

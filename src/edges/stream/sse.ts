@@ -12,6 +12,8 @@ import { HubError, MSG } from '../../core/errors.js'
 import type { TenantPrincipal } from '../../hub/model.js'
 import type { BusSubscriber, ChangeRecord } from '../../ports/bus.js'
 import { resumedFrame, snapshotParts } from '../../protocol/frames.js'
+import { listQuery } from '../../protocol/rest-bodies.js'
+import { sseStream } from '../../protocol/rest-responses.js'
 import { follows, planAnswer, resolveTargets, type Position, type StreamSource } from '../../stream/plan.js'
 import { sendFailure, type Ctx } from '../http/http.js'
 import type { Router } from '../http/route.js'
@@ -62,7 +64,21 @@ export class SseStreams implements BusSubscriber {
   }
 
   mount(r: Router): void {
-    r.add('get', '/api/instance/stream', { who: 'tenant', lastEventId: true }, (ctx, p) => this.open(ctx, p as TenantPrincipal))
+    r.add(
+      'get',
+      '/api/instance/stream',
+      {
+        tag: 'Streams',
+        description:
+          'Server-Sent Events of the account (or the instances `instanceName` names, as the list filters them): a `snapshot` event, then one event per change (`diff`, `added`, `removed`), each `id: <epoch>:<seq>`. `Last-Event-ID` resumes exactly as a WebSocket `since` does (a `resumed` event, then the missed changes). For browsers: listen with `addEventListener(\'diff\', …)`, since every event is named.',
+        query: listQuery,
+        lastEventId: true,
+        response: sseStream,
+        produces: 'text/event-stream',
+        errors: [404],
+      },
+      (ctx, p, _b, q) => this.open(ctx, p as TenantPrincipal, q.instanceName),
+    )
   }
 
   onChange(r: ChangeRecord): void {
@@ -91,11 +107,11 @@ export class SseStreams implements BusSubscriber {
     for (const set of this.byAccount.values()) for (const c of [...set]) this.end(c)
   }
 
-  private open(ctx: Ctx, p: TenantPrincipal): void {
+  private open(ctx: Ctx, p: TenantPrincipal, raw: string | undefined): void {
     const hub = this.hub
-    const raw = ctx.query.get('instanceName')
     const since = parseLastEventId(ctx.lastEventId)
-    const targets = resolveTargets(hub, p, raw === null ? { kind: 'all' } : { kind: 'filter', raw }, since !== null)
+    const targets = resolveTargets(hub, p, raw === undefined ? { kind: 'all' } : { kind: 'filter', raw }, since !== null)
+    if (ctx.head) return this.head(ctx)
     const answer = planAnswer(hub, p.accountId, targets, since ?? undefined, this.limits.streamMaxReplay)
     if (!spend(this.budgets, p.accountId, answer)) {
       throw new HubError('rateLimited', MSG.rateLimited, 1)
@@ -135,6 +151,17 @@ export class SseStreams implements BusSubscriber {
     if (set === undefined) this.byAccount.set(p.accountId, (set = new Set()))
     set.add(client)
     this.pump(client)
+  }
+
+  /** HEAD: the stream's headers, no events. */
+  private head(ctx: Ctx): void {
+    ctx.done = true
+    ctx.res.cork(() => {
+      ctx.res.writeStatus('200 OK')
+      for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
+      ctx.res.writeHeader('Content-Type', 'text/event-stream').writeHeader('Cache-Control', 'no-cache').writeHeader('X-Accel-Buffering', 'no')
+      ctx.res.endWithoutBody()
+    })
   }
 
   /** Writes the answer, then the catch-up pages, until the connection pushes back or the client is live. */

@@ -11,6 +11,7 @@ import { CLOSE } from '../../protocol/close-codes.js'
 import { decodeClientFrame, errorFrame, pongFrame, resumedFrame, snapshotParts, type SubscribeFrame, type UnsubscribeFrame } from '../../protocol/frames.js'
 import type { AccountBudget } from '../../stream/budget.js'
 import { follows, planAnswer, resolveTargets, type Answer, type StreamSource } from '../../stream/plan.js'
+import { ORIGIN_REFUSED } from '../http/cors.js'
 import type { Gate } from '../http/gate.js'
 import { readCtx, routeShape, sendError, sendFailure, type Ctx, type RouteShape } from '../http/http.js'
 import type { TenantPrincipal } from '../../hub/model.js'
@@ -67,7 +68,9 @@ export function socketBehavior(limits: WsLimits) {
 
 /**
  * An upgrade handler that authenticates synchronously (no await, so `req` stays valid), lets
- * `accept` build the socket's state or throw a HubError, and answers refusals over HTTP.
+ * `accept` build the socket's state or throw a HubError, and answers refusals over HTTP. A browser
+ * page of another origin (an `Origin` neither on HUB_CORS_ORIGINS nor the hub's own) gets 403
+ * before its token is even looked at: a foreign page must not ride on a token it got hold of.
  */
 export function upgradeWith(gate: Gate, log: Logger, shape: RouteShape, accept: (ctx: Ctx, p: TenantPrincipal) => SocketData) {
   return (res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t) => {
@@ -75,6 +78,8 @@ export function upgradeWith(gate: Gate, log: Logger, shape: RouteShape, accept: 
     const protocol = req.getHeader('sec-websocket-protocol')
     const extensions = req.getHeader('sec-websocket-extensions')
     const ctx = readCtx(res, req, shape)
+    const origin = req.getHeader('origin')
+    if (origin !== '' && !gate.cors.upgradeAllowed(origin, req.getHeader('host'))) return sendError(ctx, 403, ORIGIN_REFUSED)
     try {
       const p = gate.pass(ctx)
       if (p === null) return

@@ -7,10 +7,10 @@
 import { HubError } from '../../core/errors.js'
 import type { InstanceView, Principal } from '../../hub/model.js'
 import type { Delivery, OutboxStore } from '../../ports/outbox.js'
-import { deliveriesQuery, deliveryRetryBody, describeIssue } from '../../protocol/rest-bodies.js'
+import { deliveriesQuery, deliveryRetryBody } from '../../protocol/rest-bodies.js'
+import { deliveriesAnswer, deliveriesRequeued } from '../../protocol/rest-responses.js'
 import { sendOk } from '../http/http.js'
 import type { Router } from '../http/route.js'
-import { parseBody } from '../http/routes/parse.js'
 import type { Sender } from './sender.js'
 import { webhookOf } from '../../core/integrations.js'
 
@@ -19,19 +19,37 @@ export interface RoutesHub {
 }
 
 export function deliveryRoutes(r: Router, hub: RoutesHub, outbox: OutboxStore, sender: Sender): void {
-  r.add('get', '/api/events/webhookDeliveries/:instance', {}, (ctx, p) => {
+  r.add(
+    'get',
+    '/api/events/webhookDeliveries/:instance',
+    {
+      tag: 'Webhooks',
+      description: "The recent deliveries of the instance's webhooks, newest first (default 50, at most 500): never their body, the authorization or the secret.",
+      query: deliveriesQuery,
+      response: deliveriesAnswer,
+    },
+    (ctx, p, _b, q) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
-    const parsed = deliveriesQuery.safeParse(Object.fromEntries(['label', 'status', 'limit'].flatMap((k) => (ctx.query.has(k) ? [[k, ctx.query.get(k)]] : []))))
-    if (!parsed.success) throw new HubError('invalid', describeIssue(parsed.error))
-    const { label, status, limit } = parsed.data
+    const { label, status, limit } = q
     if (label !== undefined) knownLabel(inst, label)
     const deliveries = outbox.list(inst.id, { label, status, limit }).map(deliveryJson)
     sendOk(ctx, `${deliveries.length} deliveries found`, { deliveries })
-  })
+    },
+  )
 
-  r.add('post', '/api/events/webhookDeliveries/:instance/retry', { body: true }, (ctx, p, body) => {
+  r.add(
+    'post',
+    '/api/events/webhookDeliveries/:instance/retry',
+    {
+      tag: 'Webhooks',
+      description: 'Re-queues the dead deliveries of every enabled webhook of the instance, or of the one `label` names (409 when it is disabled).',
+      body: deliveryRetryBody,
+      response: deliveriesRequeued,
+      errors: [409],
+      example: { body: {} },
+    },
+    (ctx, p, b) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
-    const b = parseBody(deliveryRetryBody, body)
     let labels: string[]
     if (b.label !== undefined) {
       if (!knownLabel(inst, b.label).enabled) throw new HubError('conflict', `Webhook "${b.label}" is disabled: enable it before retrying its deliveries`)
@@ -43,7 +61,8 @@ export function deliveryRoutes(r: Router, hub: RoutesHub, outbox: OutboxStore, s
     }
     const requeued = sender.requeue(inst.id, labels)
     sendOk(ctx, `${requeued} deliveries re-queued`, { requeued })
-  })
+    },
+  )
 }
 
 function knownLabel(inst: InstanceView, label: string) {

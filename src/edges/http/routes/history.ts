@@ -3,12 +3,13 @@
  * instance's connection history newest first, its uptime over the last 24 h (or since creation),
  * and its liveness (the last frame from WhatsApp, and since when it is connected).
  */
-import { HubError } from '../../../core/errors.js'
 import { uptimeOf } from '../../../core/whatsapp/uptime.js'
 import type { Hub } from '../../../hub/hub.js'
 import type { Clock } from '../../../ports/clock.js'
 import type { HistoryStore } from '../../../ports/history.js'
 import type { WhatsAppControl } from '../../../ports/whatsapp.js'
+import { historyQuery } from '../../../protocol/rest-bodies.js'
+import { historyAnswer } from '../../../protocol/rest-responses.js'
 import { sendOk } from '../http.js'
 import type { Router } from '../route.js'
 
@@ -27,10 +28,20 @@ export interface HistoryRouteDeps {
 const iso = (ms: number) => new Date(ms).toISOString()
 
 export function historyRoutes(r: Router, d: HistoryRouteDeps): void {
-  r.add('get', '/api/instance/history/:instance', {}, (ctx, p) => {
+  r.add(
+    'get',
+    '/api/instance/history/:instance',
+    {
+      tag: 'WhatsApp lifecycle',
+      description:
+        "The instance's connection history, newest first (one entry per change of connection.state or connection.reason, kept at least HUB_HISTORY_DAYS), its uptime over the last 24 h (or since it was created), and its liveness.",
+      query: historyQuery,
+      response: historyAnswer,
+    },
+    (ctx, p, _b, q) => {
     const inst = d.hub.resolveInstance(p, ctx.params[0]!)
-    const limit = parseLimit(ctx.param('limit'))
-    const since = parseSince(ctx.param('since'))
+    const limit = q.limit
+    const since = q.since === undefined ? undefined : Date.parse(q.since)
     d.flush()
     const now = d.clock.now()
     const history = d.store.recent(inst.id, { limit, ...(since === undefined ? {} : { sinceMs: since }) })
@@ -46,21 +57,6 @@ export function historyRoutes(r: Router, d: HistoryRouteDeps): void {
         connectedSince: inst.status.state === 'connected' ? inst.status.since : null,
       },
     })
-  })
-}
-
-function parseLimit(raw: string | null): number {
-  if (raw === null) return HISTORY_DEFAULT_LIMIT
-  const n = Number(raw)
-  if (!/^\d+$/.test(raw) || n < 1 || n > HISTORY_MAX_LIMIT) {
-    throw new HubError('invalid', `Invalid field "limit": must be a whole number from 1 to ${HISTORY_MAX_LIMIT}`)
-  }
-  return n
-}
-
-function parseSince(raw: string | null): number | undefined {
-  if (raw === null) return undefined
-  const t = /^\d{4}-\d{2}-\d{2}T/.test(raw) ? Date.parse(raw) : NaN
-  if (Number.isNaN(t)) throw new HubError('invalid', 'Invalid field "since": must be an ISO date-time (2026-03-01T12:00:00Z)')
-  return t
+    },
+  )
 }
