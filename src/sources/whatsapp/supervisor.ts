@@ -282,6 +282,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
       if (await this.deps.sessions.discardUnpaired(e.id)) {
         this.deps.log.info({ instance: e.id, gen }, 'discarded the creds of an unfinished pairing')
       }
+      await this.deps.sessions.prepare?.(e.id)
       await this.versionRefresh
     } catch (err) {
       this.deps.log.warn({ err, instance: e.id }, 'preparing the session for a new socket failed')
