@@ -12,6 +12,7 @@ export class TcpProxy {
   private port = 0
   private mode: 'open' | 'refuse' | 'partition' = 'open'
   private readonly pairs = new Set<{ client: Socket; upstream: Socket; flush: () => void }>()
+  private ended = 0
 
   constructor(readonly targetPort: number) {}
 
@@ -27,6 +28,11 @@ export class TcpProxy {
   /** Live proxied connections. */
   get connections(): number {
     return this.pairs.size
+  }
+
+  /** Connections that ended (either side closed, or a cut): their held bytes are gone. */
+  get dropped(): number {
+    return this.ended
   }
 
   async start(): Promise<void> {
@@ -76,7 +82,7 @@ export class TcpProxy {
     }
     this.pairs.add(pair)
     const drop = () => {
-      this.pairs.delete(pair)
+      if (this.pairs.delete(pair)) this.ended++
       client.destroy()
       upstream.destroy()
     }
@@ -96,6 +102,7 @@ export class TcpProxy {
     for (const p of this.pairs) {
       p.client.destroy()
       p.upstream.destroy()
+      this.ended++
     }
     this.pairs.clear()
   }

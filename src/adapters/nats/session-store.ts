@@ -191,7 +191,12 @@ export class KvSessionStore implements SessionPort, AuthSource {
       let revision = entry?.revision ?? 0
       let saved = false
       if (entry?.operation === 'PUT') {
-        const s = this.decode(entry)
+        let s: SavedEntry
+        try {
+          s = this.decode(entry)
+        } catch (err) {
+          throw new Error(`The saved session of instance ${instanceId} cannot be opened (is HUB_SECRET_KEY the same on every node?)`, { cause: err })
+        }
         creds = s.creds
         autoStart = s.autoStart
         try {
