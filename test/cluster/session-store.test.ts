@@ -266,6 +266,7 @@ describe('KvSessionStore', () => {
     const watcher = await node()
     await pair(store, 1)
     store.setAutoStart(1, false)
+    expect(store.restorable()).toEqual([])
     await store.auth(1).saveCreds()
     expect(store.info(1)?.autoStart).toBe(false)
     expect(store.restorable()).toEqual([])

@@ -253,9 +253,15 @@ export class KvSessionStore implements SessionPort, AuthSource {
   }
 
   restorable(): number[] {
-    const ids: number[] = []
-    for (const [id, c] of this.cache) if (c.info?.paired && c.info.autoStart) ids.push(id)
-    return ids.sort((a, b) => a - b)
+    const ids = new Set<number>()
+    for (const [id, c] of this.cache) if (c.info?.paired && c.info.autoStart) ids.add(id)
+    // A held session's flags may be ahead of the cache by a queued write.
+    for (const id of this.holds.keys()) {
+      const info = this.info(id)
+      if (info?.paired && info.autoStart) ids.add(id)
+      else ids.delete(id)
+    }
+    return [...ids].sort((a, b) => a - b)
   }
 
   /** Updates an existing session only; the write is queued (see `flush`). */
