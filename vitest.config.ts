@@ -1,11 +1,25 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+/** Cluster tests: each file runs nats-server and several nodes. */
+const CLUSTER = 'test/cluster/**/*.test.ts'
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Each file starts its own hub on a random port; files run in parallel processes.
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'hub', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...configDefaults.exclude, CLUSTER] },
+      },
+      {
+        extends: true,
+        // One file at a time, after every other file has finished: a node starved of CPU misses its
+        // lease renewals (spec/cluster.md, "Failure behaviour to test").
+        test: { name: 'cluster', include: [CLUSTER], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 })

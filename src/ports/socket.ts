@@ -75,6 +75,13 @@ export interface SessionInfo extends SessionSnapshot {
 
 /** The saved sessions (creds and signal keys) as the runner needs them. */
 export interface SessionPort {
+  /**
+   * Loads the instance's session into this process before a socket is created (the runner awaits
+   * it before calling the factory). Stores that cannot read synchronously in `auth` need it (the
+   * cluster's KV store also takes the session over from the node that wrote it before); it rejects
+   * when the session may not be driven from here. Optional: the SQLite store reads in `auth`.
+   */
+  prepare?(instanceId: number): Promise<void>
   /** null when the instance has no saved creds. */
   info(instanceId: number): SessionInfo | null
   /** Updates an existing session only. */

@@ -308,6 +308,7 @@ export class WhatsAppSupervisor implements WhatsAppControl {
         this.deps.log.info({ instance: e.id, gen }, 'discarded the creds of an unfinished pairing')
       }
       if (this.versionAt === null || this.clock.now() - this.versionAt >= this.versionMaxAgeMs) this.refreshVersion()
+      await this.deps.sessions.prepare?.(e.id)
       await this.versionRefresh
     } catch (err) {
       this.deps.log.warn({ err, instance: e.id }, 'preparing the session for a new socket failed')
