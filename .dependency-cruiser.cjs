@@ -88,6 +88,8 @@ module.exports = {
     },
   ],
   options: {
+    // Worktrees link node_modules from the main checkout; resolve packages where the link is.
+    preserveSymlinks: true,
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '\\.test\\.ts$' },
     tsConfig: { fileName: 'tsconfig.json' },
