@@ -15,7 +15,9 @@ import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
 import { historyEdge, type HistoryEdge } from '../edges/history/index.js'
 import { createHttpServer, type HttpServer } from '../edges/http/server.js'
 import { streamEdge, type StreamEdge } from '../edges/stream/index.js'
+import { newSigningSecret } from '../edges/webhooks/signing.js'
 import { webhookEdge, type WebhookEdge } from '../edges/webhooks/index.js'
+import { LocalCommands } from '../hub/commands.js'
 import { Hub, type FirstStart } from '../hub/hub.js'
 import type { ChangeBus } from '../ports/bus.js'
 import { systemClock, type Clock } from '../ports/clock.js'
@@ -100,7 +102,8 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   const { hub, bus, first } = opened
   const wa = opts.whatsapp === null ? null : whatsAppFor(cfg, hub, opened.db, log, opts.whatsapp)
 
-  const http = createHttpServer({ hub, wa, clock, log, cfg })
+  const commands = new LocalCommands(hub, newSigningSecret)
+  const http = createHttpServer({ hub, commands, wa, clock, log, cfg })
   const streams = streamEdge(http, hub, bus, cfg, clock, log)
   const webhooks = webhookEdge({ hub, writeBehind: hub, outbox: new SqliteOutbox(opened.db), bus, router: http.router, cfg, clock, log })
   const history = historyEdge({ hub, bus, store: new SqliteHistoryStore(opened.db), wa, router: http.router, clock, log, cfg })

@@ -213,3 +213,30 @@ export function configFromCreate(b: Record<string, unknown>, freshSecret: string
   }
   return c
 }
+
+/**
+ * One settings request as plain data: a cluster node sends it to the account's writer, which
+ * applies it to the config it holds (never to a follower's possibly older copy).
+ */
+export type ConfigUpdate =
+  | { kind: 'settings'; settings: Opt<SettingsConfig> }
+  | { kind: 'proxy'; proxy: ProxyInput }
+  | { kind: 's3'; s3: S3Input }
+  | { kind: 'webhook'; webhook: WebhookInput }
+  | { kind: 'websocket'; websocket: WebsocketInput }
+
+/** `freshSecret` is drawn only when the update enables or rotates a webhook's signing secret. */
+export function applyConfigUpdate(c: InstanceConfig, u: ConfigUpdate, freshSecret: () => string): InstanceConfig {
+  switch (u.kind) {
+    case 'settings':
+      return withSettings(c, u.settings)
+    case 'proxy':
+      return withProxy(c, u.proxy)
+    case 's3':
+      return withS3(c, u.s3)
+    case 'webhook':
+      return withWebhook(c, u.webhook, freshSecret())
+    case 'websocket':
+      return withWebsocket(c, u.websocket)
+  }
+}

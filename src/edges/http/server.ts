@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import { MSG } from '../../core/errors.js'
+import type { Commands } from '../../hub/commands.js'
 import type { Hub } from '../../hub/hub.js'
 import type { Clock } from '../../ports/clock.js'
 import type { Edge } from '../../ports/edge.js'
@@ -45,6 +46,8 @@ export interface HttpConfig extends GateLimits {
 
 export interface HttpDeps {
   hub: Hub
+  /** Every write a request asks for (the hub itself, or the cluster's writer). */
+  commands: Commands
   wa: WhatsAppControl | null
   clock: Clock
   log: Logger
@@ -103,9 +106,9 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     },
   )
   mountDocs(router)
-  adminRoutes(router, deps.hub)
-  instanceRoutes(router, deps.hub, lists, deps.wa, gate)
-  integrationRoutes(router, deps.hub, deps.wa)
+  adminRoutes(router, deps.hub, deps.commands)
+  instanceRoutes(router, deps.hub, deps.commands, lists, deps.wa, gate)
+  integrationRoutes(router, deps.hub, deps.commands, deps.wa)
   lifecycleRoutes(router, deps.hub, deps.wa, cfg.connectWaitMs)
 
   return {

@@ -2,6 +2,7 @@
  * @module Accounts, managed with the admin token.
  */
 import { HubError, MSG } from '../../../core/errors.js'
+import type { Commands } from '../../../hub/commands.js'
 import type { Hub } from '../../../hub/hub.js'
 import type { AccountView } from '../../../hub/model.js'
 import { createAccountBody } from '../../../protocol/rest-bodies.js'
@@ -20,7 +21,7 @@ function accountId(raw: string): number {
 
 const tag = 'Accounts'
 
-export function adminRoutes(r: Router, hub: Hub): void {
+export function adminRoutes(r: Router, hub: Hub, commands: Commands): void {
   r.add(
     'post',
     '/api/admin/accounts',
@@ -34,8 +35,8 @@ export function adminRoutes(r: Router, hub: Hub): void {
       errors: [409],
       example: { body: { name: 'acme', instanceLimit: 100 } },
     },
-    (ctx, _p, b) => {
-      const { account, token } = hub.createAccount(b.name, b.instanceLimit)
+    async (ctx, _p, b) => {
+      const { account, token } = await commands.createAccount(b.name, b.instanceLimit)
       sendOk(ctx, 'Account created', { account: { id: account.id, name: account.name, instanceLimit: account.instanceLimit }, token }, 201)
     },
   )
@@ -54,8 +55,8 @@ export function adminRoutes(r: Router, hub: Hub): void {
       description: 'Deletes an account and all its instances; its streams close with 4001.',
       response: accountDeleted,
     },
-    (ctx) => {
-      hub.deleteAccount(accountId(ctx.params[0]!))
+    async (ctx) => {
+      await commands.deleteAccount(accountId(ctx.params[0]!))
       sendOk(ctx, 'Account deleted', { account: { status: 'deleted' } })
     },
   )
@@ -69,8 +70,8 @@ export function adminRoutes(r: Router, hub: Hub): void {
       description: "Rotates an account's TokenAccount: the new one is in the answer, the old one stops working and its streams close with 4001.",
       response: accountTokenRotated,
     },
-    (ctx) => {
-      const token = hub.rotateAccountToken(accountId(ctx.params[0]!))
+    async (ctx) => {
+      const token = await commands.rotateAccountToken(accountId(ctx.params[0]!))
       sendOk(ctx, 'Account token rotated', { token })
     },
   )

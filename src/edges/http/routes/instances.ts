@@ -2,6 +2,7 @@
  * @module Instance create, delete and token rotation (TokenAccount), and the two list views.
  */
 import { configFromCreate } from '../../../core/config-updates.js'
+import type { Commands } from '../../../hub/commands.js'
 import type { Hub, ItemShape } from '../../../hub/hub.js'
 import type { Principal } from '../../../hub/model.js'
 import type { WhatsAppControl } from '../../../ports/whatsapp.js'
@@ -15,7 +16,7 @@ import type { ListCache } from '../list-cache.js'
 import type { Router } from '../route.js'
 import { newSigningSecret } from '../../webhooks/signing.js'
 
-export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsAppControl | null, gate: Gate): void {
+export function instanceRoutes(r: Router, hub: Hub, commands: Commands, lists: ListCache, wa: WhatsAppControl | null, gate: Gate): void {
   r.add(
     'post',
     '/api/instance/new',
@@ -33,10 +34,10 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
       // A custom token is a guess at a token when it collides: limited like unauthenticated guesses.
       guard: (ctx, raw) => typeof (raw as { token?: unknown } | null)?.token !== 'string' || gate.allowGuess(ctx),
     },
-    (ctx, p, b) => {
+    async (ctx, p, b) => {
       if (p.kind !== 'account') return
       const config = configFromCreate(b, newSigningSecret())
-      const { instance, token } = hub.createInstance(p.accountId, b.name, config, b.token)
+      const { instance, token } = await commands.createInstance(p.accountId, b.name, config, b.token)
       // An inline webhook is created enabled: its signing secret is shown here, once.
       const secret = webhookOf(config, 'default')?.signingSecret ?? ''
       sendOk(
@@ -70,7 +71,7 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
       const inst = hub.resolveInstance(p, ctx.params[0]!)
       if (wa !== null) await wa.remove(inst.id)
       // A concurrent request may have deleted it while the socket ended; deleting again is a no-op.
-      hub.deleteInstance(inst.id)
+      await commands.deleteInstance(inst.id)
       sendOk(ctx, 'Instance deleted', { instance: { status: 'deleted' } })
     },
   )
@@ -83,9 +84,9 @@ export function instanceRoutes(r: Router, hub: Hub, lists: ListCache, wa: WhatsA
       description: "Rotates the instance's TokenInstance: the new one is in the answer, the old one stops working and its streams close with 4001.",
       response: instanceTokenRotated,
     },
-    (ctx, p) => {
+    async (ctx, p) => {
       const inst = hub.resolveInstance(p, ctx.params[0]!)
-      const token = hub.rotateInstanceToken(inst.id)
+      const token = await commands.rotateInstanceToken(inst.id)
       sendOk(ctx, 'Instance token rotated', { instance: { id: inst.id, name: inst.name, token } })
     },
   )

@@ -3,7 +3,6 @@
  * own TokenInstance). Secrets are accepted but never returned; a webhook's signing secret is
  * answered once, when it is created or rotated.
  */
-import { withProxy, withS3, withSettings, withWebhook, withWebsocket } from '../../../core/config-updates.js'
 import { HubError, MSG } from '../../../core/errors.js'
 import {
   proxySummary,
@@ -14,16 +13,16 @@ import {
   websocketSummary,
 } from '../../../core/integrations.js'
 import type { WhatsAppControl } from '../../../ports/whatsapp.js'
+import type { Commands } from '../../../hub/commands.js'
 import type { Hub } from '../../../hub/hub.js'
 import { proxyBody, s3Body, settingsBody, webhookBody, webhookQuery, websocketBody } from '../../../protocol/rest-bodies.js'
 import * as res from '../../../protocol/rest-responses.js'
 import { sendOk } from '../http.js'
 import type { Router } from '../route.js'
-import { newSigningSecret } from '../../webhooks/signing.js'
 
 const tag = 'Integration settings'
 
-export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null): void {
+export function integrationRoutes(r: Router, hub: Hub, commands: Commands, wa: WhatsAppControl | null): void {
   r.add(
     'post',
     '/api/instance/settings/:instance',
@@ -34,9 +33,8 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
       response: res.settingsUpdated,
       example: { body: { keepOnlineStatus: true, autoRejectCalls: false } },
     },
-    (ctx, p, b) => {
-      const inst = hub.resolveInstance(p, ctx.params[0]!)
-      hub.updateConfig(inst.id, withSettings(inst.config, b))
+    async (ctx, p, b) => {
+      const inst = await commands.updateConfig(hub.resolveInstance(p, ctx.params[0]!).id, { kind: 'settings', settings: b })
       wa?.settingsChanged({ id: inst.id, name: inst.name, settings: inst.config.settings, proxy: inst.config.proxy })
       sendOk(ctx, 'Settings updated', { settings: settingsSummary(inst.config.settings) })
     },
@@ -56,9 +54,8 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
       response: res.proxyUpdated,
       example: { body: { enabled: false } },
     },
-    (ctx, p, b) => {
-      const inst = hub.resolveInstance(p, ctx.params[0]!)
-      hub.updateConfig(inst.id, withProxy(inst.config, b))
+    async (ctx, p, b) => {
+      const inst = await commands.updateConfig(hub.resolveInstance(p, ctx.params[0]!).id, { kind: 'proxy', proxy: b })
       wa?.settingsChanged({ id: inst.id, name: inst.name, settings: inst.config.settings, proxy: inst.config.proxy })
       // A live socket keeps the route it was created with.
       sendOk(ctx, 'Proxy configuration updated; it applies from the next connection (reconnect to use it now)', { proxy: proxySummary(inst.config.proxy) })
@@ -79,9 +76,8 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
       response: res.s3Updated,
       example: { body: { enabled: false } },
     },
-    (ctx, p, b) => {
-      const inst = hub.resolveInstance(p, ctx.params[0]!)
-      hub.updateConfig(inst.id, withS3(inst.config, b))
+    async (ctx, p, b) => {
+      const inst = await commands.updateConfig(hub.resolveInstance(p, ctx.params[0]!).id, { kind: 's3', s3: b })
       sendOk(ctx, 'S3 configuration updated', { s3: s3Summary(inst.config.s3) })
     },
   )
@@ -101,10 +97,10 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
       response: res.webhookUpdated,
       example: { body: { enabled: false, url: 'https://hooks.example.com/statushub' } },
     },
-    (ctx, p, b) => {
-      const inst = hub.resolveInstance(p, ctx.params[0]!)
-      const before = webhookOf(inst.config, b.label)?.signingSecret ?? ''
-      hub.updateConfig(inst.id, withWebhook(inst.config, b, newSigningSecret()))
+    async (ctx, p, b) => {
+      const target = hub.resolveInstance(p, ctx.params[0]!)
+      const before = webhookOf(target.config, b.label)?.signingSecret ?? ''
+      const inst = await commands.updateConfig(target.id, { kind: 'webhook', webhook: b })
       const hook = webhookOf(inst.config, b.label)!
       // The signing secret is shown once: when the label is first enabled, or rotated.
       const shown = hook.signingSecret !== '' && hook.signingSecret !== before ? { signingSecret: hook.signingSecret } : {}
@@ -144,9 +140,8 @@ export function integrationRoutes(r: Router, hub: Hub, wa: WhatsAppControl | nul
       response: res.websocketUpdated,
       example: { body: { enabled: true, events: ['instance.state'] } },
     },
-    (ctx, p, b) => {
-      const inst = hub.resolveInstance(p, ctx.params[0]!)
-      hub.updateConfig(inst.id, withWebsocket(inst.config, b))
+    async (ctx, p, b) => {
+      const inst = await commands.updateConfig(hub.resolveInstance(p, ctx.params[0]!).id, { kind: 'websocket', websocket: b })
       sendOk(ctx, 'WebSocket configured', { websocket: websocketSummary(inst.config.websocket) })
     },
   )
