@@ -39,6 +39,17 @@ const origins = z
     return Object.freeze([...new Set(list)])
   })
 
+/** `worker,edge` (default), `worker` or `edge`, in any order. */
+const roles = z
+  .string()
+  .default('worker,edge')
+  .transform((raw, ctx): readonly ('worker' | 'edge')[] => {
+    const list = [...new Set(raw.split(',').map((r) => r.trim()))]
+    for (const r of list) if (r !== 'worker' && r !== 'edge') ctx.addIssue({ code: 'custom', message: `unknown role "${r}": roles are worker and edge` })
+    if (list.length === 0 || (list.length === 1 && list[0] === '')) ctx.addIssue({ code: 'custom', message: 'name at least one role: worker, edge' })
+    return Object.freeze(list.filter((r): r is 'worker' | 'edge' => r === 'worker' || r === 'edge').sort().reverse())
+  })
+
 const FIELDS = {
   port: ['HUB_PORT', int(8080, 0, 65535)],
   host: ['HUB_HOST', z.string().min(1).default('0.0.0.0')],
@@ -97,6 +108,13 @@ const FIELDS = {
   silentAfterMs: ['HUB_SILENT_AFTER_MS', int(120_000, 1_000)],
   /** Connection history rows are kept at least this many days. */
   historyDays: ['HUB_HISTORY_DAYS', int(7, 7, 3650)],
+  /** Cluster mode when set: the NATS server(s), comma-separated. */
+  natsUrl: ['HUB_NATS_URL', z.string().regex(/^nats:\/\/[^\s,]+(,\s*nats:\/\/[^\s,]+)*$/, 'must be nats://host:port, or a comma-separated list of them').optional()],
+  /** Unique per node; default hostname:port. Letters, digits, `-`, `_`, `.`, `:`. */
+  nodeId: ['HUB_NODE_ID', z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1–64 letters, digits, -, _, . or :, starting with a letter or digit').optional()],
+  roles: ['HUB_ROLES', roles],
+  /** Socket and writer leases expire this long after their last renewal. */
+  leaseTtlMs: ['HUB_LEASE_TTL_MS', int(15_000, 3_000, 600_000)],
 } as const satisfies Record<string, readonly [`HUB_${string}`, z.ZodType]>
 
 type Fields = typeof FIELDS

@@ -215,16 +215,45 @@ export class Hub implements StatusWriter, WriteBehind {
   }
 
   rotateAccountToken(id: number): string {
-    const account = this.mustAccount(id)
+    this.mustAccount(id)
     const token = newToken()
     const hash = hashToken(token)
     this.store.setAccountToken(id, hash)
+    this.applyAccountToken(id, hash)
+    return token
+  }
+
+  // ---- changes another cluster node made (the engine holds them; this hub follows) ------------
+
+  /** An account the engine holds: added, or its name, limit and token brought up to date. */
+  applyAccount(a: Omit<AccountRow, 'seq' | 'seqReserved' | 'epochSeq'>): void {
+    const account = this.accountsById.get(a.id)
+    if (account === undefined) return void this.addAccount({ ...a, seq: 0, seqReserved: 0, epochSeq: 0 })
+    account.name = a.name
+    account.instanceLimit = a.instanceLimit
+    if (account.tokenHash !== a.tokenHash) this.applyAccountToken(a.id, a.tokenHash)
+  }
+
+  /** The account's token is now `hash`: the old one stops working and what it opened closes. */
+  applyAccountToken(id: number, hash: string): void {
+    const account = this.mustAccount(id)
     const old = account.tokenHash
+    if (old === hash) return
     this.principals.delete(old)
     account.tokenHash = hash
     this.principals.set(hash, { kind: 'account', tokenHash: hash, accountId: id })
     this.bus.revoke([old])
-    return token
+  }
+
+  /** The instance's token is now `hash` (unknown instances are ignored: deleted meanwhile). */
+  applyInstanceToken(instanceId: number, hash: string): void {
+    const instance = this.instances.get(instanceId)
+    if (instance === undefined || instance.tokenHash === hash) return
+    const old = instance.tokenHash
+    this.principals.delete(old)
+    instance.tokenHash = hash
+    this.principals.set(hash, { kind: 'instance', tokenHash: hash, accountId: instance.accountId, instanceId: instance.id })
+    this.bus.revoke([old])
   }
 
   // ---- instances ------------------------------------------------------------------------------
@@ -275,11 +304,7 @@ export class Hub implements StatusWriter, WriteBehind {
     const token = newToken()
     const hash = hashToken(token)
     this.store.setInstanceToken(instance.id, hash)
-    const old = instance.tokenHash
-    this.principals.delete(old)
-    instance.tokenHash = hash
-    this.principals.set(hash, { kind: 'instance', tokenHash: hash, accountId: instance.accountId, instanceId: instance.id })
-    this.bus.revoke([old])
+    this.applyInstanceToken(instance.id, hash)
     return token
   }
 

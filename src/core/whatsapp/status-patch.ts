@@ -185,3 +185,21 @@ export function hubRestartedPatch(): StatusPatch {
     event: 'disconnected',
   }
 }
+
+/**
+ * A cluster node took the instance over from a node that stopped (or stopped renewing): it
+ * reconnects from the saved session, and says so until the new socket reports.
+ */
+export function failoverPatch(previousNode: string): StatusPatch {
+  return {
+    state: 'connecting',
+    displayStatus: `Reconnecting on another node (node ${previousNode} stopped)`,
+    reason: { code: null, name: 'failover', message: `node ${previousNode} stopped` },
+    retryAt: null,
+    presenceStatus: 'unavailable',
+    synced: false,
+    historySync: null,
+    closeDetail: null,
+    event: 'connecting',
+  }
+}
