@@ -89,6 +89,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // Worktrees link node_modules to a shared tree; resolved through the link, npm paths would not match the rules.
+    preserveSymlinks: true,
     exclude: { path: '\\.test\\.ts$' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
