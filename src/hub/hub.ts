@@ -248,11 +248,14 @@ export class Hub implements StatusWriter {
     return token
   }
 
-  /** Replaces an instance's integration settings; the list item and the stream see the change. */
+  /**
+   * Replaces an instance's integration settings, committed before it returns (the answer
+   * acknowledges them); the list item and the stream see the change.
+   */
   updateConfig(instanceId: number, config: InstanceConfig): InstanceView {
     const instance = this.mustInstance(instanceId)
+    this.store.setInstanceConfig(instance.id, config)
     instance.config = config
-    this.persist.config(instance)
     this.applyItemChange(instance)
     return instance
   }

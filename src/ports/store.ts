@@ -2,6 +2,11 @@
  * @module The persistence port the hub writes through; the SQLite adapter implements it. Every
  * method is synchronous: better-sqlite3 is, and the hub relies on it to keep
  * snapshot-then-subscribe and resume atomic without an await.
+ *
+ * Durability: every method but writeBatch commits before it returns, so what the API acknowledges
+ * (accounts, instances, tokens, settings, deletes) survives a crash of the hub process. Only
+ * writeBatch (status rows, the change log, account seqs) is write-behind: a crash loses its last
+ * few milliseconds, which the new epoch after an unclean stop covers.
  */
 import type { InstanceConfig } from '../core/integrations.js'
 import type { InstanceStatus } from '../core/status.js'
@@ -34,10 +39,9 @@ export interface ChangeRow extends Change {
   accountId: number
 }
 
-/** One write-behind transaction: the latest value of each dirty row, plus the new change-log rows. */
+/** One write-behind transaction: the latest value of each dirty status row, plus the new change-log rows. */
 export interface PersistBatch {
   statuses: { instanceId: number; status: InstanceStatus; version: number; updatedAt: string }[]
-  configs: { instanceId: number; config: InstanceConfig }[]
   changes: ChangeRow[]
   seqs: { accountId: number; seq: number }[]
 }
@@ -60,6 +64,8 @@ export interface HubStore {
   createInstance(i: Omit<InstanceRow, 'id' | 'status' | 'version' | 'updatedAt'>, status: InstanceStatus, updatedAt: string): number
   deleteInstance(id: number): void
   setInstanceToken(id: number, tokenHash: string): void
+  /** Committed before it returns: an acknowledged settings write survives a crash. */
+  setInstanceConfig(id: number, config: InstanceConfig): void
   writeBatch(batch: PersistBatch): void
   /** Change-log rows of one account with seq > afterSeq and seq < beforeSeq, in order. */
   readChanges(accountId: number, afterSeq: number, beforeSeq: number): ChangeRow[]

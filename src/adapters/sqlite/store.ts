@@ -157,10 +157,13 @@ export class SqliteStore implements HubStore {
     this.db.update(instances).set({ tokenHash }).where(eq(instances.id, id)).run()
   }
 
+  setInstanceConfig(id: number, config: InstanceConfig): void {
+    this.updateConfig.run({ id, config: JSON.stringify(config) })
+  }
+
   writeBatch(batch: PersistBatch): void {
     this.opened.sqlite.transaction(() => {
       for (const s of batch.statuses) this.upsertStatus.run(statusParams(s.instanceId, s.status, s.version, s.updatedAt))
-      for (const c of batch.configs) this.updateConfig.run({ id: c.instanceId, config: JSON.stringify(c.config) })
       for (const c of batch.changes) {
         this.insertChange.run({ accountId: c.accountId, seq: c.seq, instanceId: c.instanceId, at: c.at, kind: c.kind, instance: c.instance, frame: c.frame })
       }

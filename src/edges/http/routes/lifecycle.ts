@@ -42,6 +42,8 @@ export function lifecycleRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null,
   r.add('del', '/api/instance/logout/:instance', {}, async (ctx, p) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     await need().logout(ref(inst))
+    // The answer acknowledges `loggedout`: commit it now rather than with the write-behind.
+    hub.flush()
     sendOk(ctx, 'Instance logged out', { instance: { status: 'loggedout' } })
   })
 
