@@ -38,7 +38,7 @@ export class DataDirLocked extends Error {
 
 /** Takes the data directory's lock or throws DataDirLocked; returns the release. */
 export function acquireLock(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const path = lockPath(dataDir)
   const db = new Database(path, { timeout: 0 })
   try {

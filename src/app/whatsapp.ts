@@ -10,6 +10,7 @@ import { Simulator, type SimulatorOptions } from '../adapters/simulated/simulato
 import type { Db } from '../adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../adapters/sqlite/session-store.js'
 import type { Clock } from '../ports/clock.js'
+import type { SecretBox } from '../ports/secrets.js'
 import type { Log, Timers } from '../ports/socket.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { WhatsAppSupervisor, type SupervisorOptions } from '../sources/whatsapp/supervisor.js'
@@ -21,6 +22,8 @@ export interface WhatsAppDeps {
   writer: StatusWriter
   /** The hub's database (wa_creds, wa_keys). */
   db: Db
+  /** Seals the sessions (the database's box); without it they are stored as they are (tests only). */
+  box?: SecretBox
   log: Log
   clock?: Clock
   random?: () => number
@@ -46,7 +49,7 @@ export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsApp
   const logger = deps.baileysLogger ?? baileysLogger()
   const timers = deps.timers ?? systemTimers
   const random = deps.random ?? Math.random
-  const sessions = new SqliteSessionStore(deps.db, { logger, ...(deps.clock ? { now: () => deps.clock!.now() } : {}) })
+  const sessions = new SqliteSessionStore(deps.db, { logger, box: deps.box, ...(deps.clock ? { now: () => deps.clock!.now() } : {}) })
   const versions = deps.versions ?? builtInVersion
   const common = { writer: deps.writer, sessions, version: versions, log: deps.log, timers, random, options: deps.options, clock: deps.clock }
   if (mode === 'simulated') {

@@ -1,6 +1,7 @@
 /**
  * @module SqliteStore implements the HubStore port over drizzle + better-sqlite3. The write-behind batch is
- * one transaction with prepared statements, however many rows it carries.
+ * one transaction with prepared statements, however many rows it carries. Config secrets are
+ * sealed with the database's box on the way in and opened on the way out (secrets.ts).
  */
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type { InstanceConfig } from '../../core/integrations.js'
@@ -9,6 +10,7 @@ import type { ChangeKind } from '../../ports/bus.js'
 import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../ports/store.js'
 import type { OpenedDb } from './db.js'
 import { accounts, changeLog, instanceStatus, instances, meta } from './schema.js'
+import { openConfig, sealConfig } from './secrets.js'
 
 export class SqliteStore implements HubStore {
   private readonly db: OpenedDb['db']
@@ -101,7 +103,7 @@ export class SqliteStore implements HubStore {
         name: i.name,
         apiInstanceName: i.apiInstanceName,
         tokenHash: i.tokenHash,
-        config: JSON.parse(i.config) as InstanceConfig,
+        config: openConfig(this.opened.box, JSON.parse(i.config) as InstanceConfig),
         createdAt: i.createdAt,
         status: s === null ? null : statusFromRow(s),
         version: s?.version ?? 1,
@@ -139,7 +141,7 @@ export class SqliteStore implements HubStore {
           name: i.name,
           apiInstanceName: i.apiInstanceName,
           tokenHash: i.tokenHash,
-          config: JSON.stringify(i.config),
+          config: JSON.stringify(sealConfig(this.opened.box, i.config)),
           createdAt: i.createdAt,
         })
         .returning({ id: instances.id })
@@ -158,7 +160,7 @@ export class SqliteStore implements HubStore {
   }
 
   setInstanceConfig(id: number, config: InstanceConfig): void {
-    this.updateConfig.run({ id, config: JSON.stringify(config) })
+    this.updateConfig.run({ id, config: JSON.stringify(sealConfig(this.opened.box, config)) })
   }
 
   writeBatch(batch: PersistBatch): void {
