@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { tempDir } from '../helpers/hub.js'
+import { heapAfterGc } from '../helpers/heap.js'
 import { call, PROC_ADMIN, spawnHub, type HubProcess } from '../helpers/hub-process.js'
 
 export interface FuzzHub {
@@ -16,10 +17,12 @@ export interface FuzzHub {
   fingerprint(): Promise<string>
   /** The hub process's resident set, in bytes (/proc). */
   rss(): number
+  /** Its heap after a full collection (through its inspector). */
+  heap(): Promise<number>
 }
 
 export async function startFuzzHub(env: Record<string, string> = {}): Promise<FuzzHub> {
-  const hub = spawnHub(tempDir(), { HUB_WHATSAPP: 'simulated', ...env })
+  const hub = spawnHub(tempDir(), { HUB_WHATSAPP: 'simulated', ...env }, { inspect: true })
   const port = await hub.listening()
   if (port === null) throw new Error(`the fuzz hub did not start: ${hub.err()}`)
   const account = await call(port, 'POST', '/api/admin/accounts', PROC_ADMIN, { name: 'fuzz', instanceLimit: 50 })
@@ -52,5 +55,6 @@ export async function startFuzzHub(env: Record<string, string> = {}): Promise<Fu
     return JSON.stringify(parts)
   }
   const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${hub.pid}/status`, 'utf8'))![1]) * 1024
-  return { hub, port, accountToken, instanceToken, existing, fingerprint, rss }
+  const heap = async () => (await heapAfterGc(hub)).heapUsed
+  return { hub, port, accountToken, instanceToken, existing, fingerprint, rss, heap }
 }

@@ -20,8 +20,9 @@ export interface HubProcess {
   stop(): Promise<number | null>
 }
 
-export function spawnHub(dir: string, env: Record<string, string> = {}): HubProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
+/** `inspect` opens the V8 inspector on a loopback port (heap.ts measures the heap through it). */
+export function spawnHub(dir: string, env: Record<string, string> = {}, opts: { inspect?: boolean } = {}): HubProcess {
+  const child = spawn(process.execPath, [...(opts.inspect ? ['--inspect=127.0.0.1:0'] : []), '--import', 'tsx', 'src/app/main.ts'], {
     env: {
       ...process.env,
       HUB_PORT: '0',
