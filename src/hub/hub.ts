@@ -6,8 +6,8 @@
  */
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../core/errors.js'
-import { defaultConfig, type InstanceConfig } from '../core/integrations.js'
-import { diffItems, renderRyzeItem, renderWachatItem } from '../core/item.js'
+import type { InstanceConfig } from '../core/integrations.js'
+import { diffItems, renderRyzeItem, renderWachatItem, type RyzeItem } from '../core/item.js'
 import { apiInstanceName } from '../core/names.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
 import type { Change, ChangeBus, ChangeKind, ChangeRecord } from '../ports/bus.js'
@@ -15,6 +15,7 @@ import type { Clock } from '../ports/clock.js'
 import type { HubStore, InstanceRow } from '../ports/store.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { ChangeRing, cutoffOf, type RingAge } from './change-ring.js'
+import { Live } from './live.js'
 import type { AccountState, AccountView, InstanceView, LiveInstance, Principal, TenantPrincipal } from './model.js'
 import { PersistQueue } from './persist-queue.js'
 import { TokenCache } from './token-cache.js'
@@ -49,6 +50,11 @@ export class Hub implements StatusWriter {
   private readonly age: RingAge
   private adminTokenHash = ''
   private pruneTimer: NodeJS.Timeout | null = null
+  /**
+   * Accounts whose ring still lacks the change log's recent rows after a restart: it is warmed on
+   * the first resume that needs it, not at start (100,000 instances restart in a fraction of the time).
+   */
+  private readonly coldRings = new Set<number>()
   private stopped = false
   private currentEpoch = ''
 
@@ -90,9 +96,7 @@ export class Hub implements StatusWriter {
       if (stored !== undefined) this.log.warn({ clean, logLost, previous: stored, epoch: this.currentEpoch }, 'stream continuity lost: new epoch')
     } else {
       this.currentEpoch = stored
-      for (const a of this.accountsById.values()) {
-        for (const row of this.store.recentChanges(a.id, this.opts.ringSize)) a.ring.push(row)
-      }
+      for (const a of this.accountsById.values()) this.coldRings.add(a.id)
     }
     this.store.setMeta('clean_shutdown', '0')
 
@@ -181,6 +185,7 @@ export class Hub implements StatusWriter {
       this.forgetInstance(inst)
     }
     this.persist.forgetAccount(id)
+    this.coldRings.delete(id)
     this.store.deleteAccount(id)
     this.principals.delete(account.tokenHash)
     this.accountsById.delete(id)
@@ -255,8 +260,9 @@ export class Hub implements StatusWriter {
   updateConfig(instanceId: number, config: InstanceConfig): InstanceView {
     const instance = this.mustInstance(instanceId)
     this.store.setInstanceConfig(instance.id, config)
+    const prev = instance.item
     instance.config = config
-    this.applyItemChange(instance)
+    this.applyItemChange(instance, prev)
     return instance
   }
 
@@ -266,8 +272,9 @@ export class Hub implements StatusWriter {
     if (instance === undefined || this.stopped) return
     const next = applyStatusPatch(instance.status, patch, this.iso())
     if (next === instance.status) return
+    const prev = instance.item
     instance.status = next
-    this.applyItemChange(instance)
+    this.applyItemChange(instance, prev)
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -329,6 +336,7 @@ export class Hub implements StatusWriter {
     if (account === undefined) return null
     if (afterSeq === account.seq) return []
     if (afterSeq > account.seq || afterSeq < 0) return null
+    if (this.coldRings.has(account.id)) this.warmRing(account)
     const fromRing = account.ring.since(afterSeq)
     if (fromRing !== null) return fromRing
     // Older than the ring: the change log holds the rest once pending writes are flushed.
@@ -365,9 +373,9 @@ export class Hub implements StatusWriter {
     return i
   }
 
-  private applyItemChange(instance: LiveInstance): void {
+  /** `prev` is the item before the record changed (the item renders from the current record). */
+  private applyItemChange(instance: LiveInstance, prev: RyzeItem): void {
     const account = this.accountsById.get(instance.accountId)!
-    const prev = instance.item
     instance.version++
     instance.updatedAt = this.iso()
     instance.item = renderRyzeItem(instance)
@@ -415,21 +423,23 @@ export class Hub implements StatusWriter {
     return account
   }
 
+  /** Reads `row.config` only when the instance's config is first needed (see Live). */
   private addInstance(row: InstanceRow): LiveInstance {
     const account = this.accountsById.get(row.accountId)!
-    const status = row.status ?? initialStatus(row.createdAt)
-    const base = {
-      id: row.id,
-      accountId: row.accountId,
-      name: row.name,
-      apiInstanceName: row.apiInstanceName,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      version: row.version,
-      status,
-      config: { ...defaultConfig(), ...row.config },
-    }
-    const instance: LiveInstance = { ...base, tokenHash: row.tokenHash, item: renderRyzeItem(base), ryzeJson: null, wachatJson: null }
+    const instance = new Live(
+      {
+        id: row.id,
+        accountId: row.accountId,
+        name: row.name,
+        apiInstanceName: row.apiInstanceName,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+        version: row.version,
+        status: row.status ?? initialStatus(row.createdAt),
+        tokenHash: row.tokenHash,
+      },
+      row,
+    )
     this.instances.set(row.id, instance)
     this.byApiName.set(row.apiInstanceName, instance)
     account.byName.set(row.name, instance)
@@ -447,6 +457,17 @@ export class Hub implements StatusWriter {
     account.ids = account.ids.filter((id) => id !== instance.id)
     this.principals.delete(instance.tokenHash)
     this.persist.forget(instance.id)
+  }
+
+  /** Puts the change log's recent rows in front of the changes the ring got since the start. */
+  private warmRing(account: AccountState): void {
+    this.coldRings.delete(account.id)
+    const first = account.ring.oldestSeq()
+    const since = first === null ? [] : (account.ring.since(first - 1) ?? [])
+    const older = this.store.recentChanges(account.id, this.opts.ringSize)
+    account.ring.clear()
+    for (const c of older) if (first === null || c.seq < first) account.ring.push(c)
+    for (const c of since) account.ring.push(c)
   }
 
   /** Drops change-log rows beyond the configured count and age (runs every minute). */

@@ -27,7 +27,8 @@ export interface InstanceRow {
   name: string
   apiInstanceName: string
   tokenHash: string
-  config: InstanceConfig
+  /** A loaded row may parse it (and open its secrets) on first read: read it only when needed. */
+  readonly config: InstanceConfig
   createdAt: string
   /** Null only for a row written by a crashed create (never in normal operation). */
   status: InstanceStatus | null
