@@ -117,7 +117,20 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   // Last: it serves once every route is mounted, and stops first.
   edges.push(http)
 
-  wa?.restore(hub.accounts().flatMap((a) => hub.instancesOf(a.id)).map((i) => ({ id: i.id, name: i.name, settings: i.config.settings, state: i.status.state })))
+  // Settings and state are read as the supervisor needs them: an instance nobody uses is not read in full at start.
+  wa?.restore(
+    hub
+      .accounts()
+      .flatMap((a) => a.ids)
+      .map((id) => ({
+        id,
+        name: hub.instance(id)!.name,
+        get settings() {
+          return hub.instance(id)!.config.settings
+        },
+        state: hub.stateOf(id)!,
+      })),
+  )
 
   const started: Edge[] = []
   const stopEdge = async (edge: Edge) => {

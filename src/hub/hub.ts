@@ -41,9 +41,9 @@ export type ItemShape = 'ryze' | 'wachat'
 
 export class Hub implements StatusWriter {
   private readonly accountsById = new Map<number, AccountState>()
-  private readonly instances = new Map<number, LiveInstance>()
+  private readonly instances = new Map<number, Live>()
   private readonly principals = new Map<string, Principal>()
-  private readonly byApiName = new Map<string, LiveInstance>()
+  private readonly byApiName = new Map<string, Live>()
   private readonly recentTokens = new TokenCache<Principal>()
   private readonly persist: PersistQueue
   /** HUB_CHANGELOG_MAX_AGE_S, shared by every account's ring and by replays from the store. */
@@ -234,6 +234,8 @@ export class Hub implements StatusWriter {
     const instance = this.instances.get(instanceId)
     if (instance === undefined) return
     const account = this.accountsById.get(instance.accountId)!
+    // Its removal frame reads the record, which must still be stored when first read.
+    void instance.item
     this.forgetInstance(instance)
     this.store.deleteInstance(instance.id)
     this.emit(account, instance, 'removed', null)
@@ -287,6 +289,11 @@ export class Hub implements StatusWriter {
   instancesOf(accountId: number): InstanceView[] {
     const account = this.accountsById.get(accountId)
     return account === undefined ? [] : account.ids.map((id) => this.instances.get(id)!)
+  }
+
+  /** An instance's connection state, read without loading the rest of a record nobody has used yet. */
+  stateOf(id: number): InstanceStatus['state'] | undefined {
+    return this.instances.get(id)?.connectionState
   }
 
   /** The instance `ref` names within the account: its name, or its apiInstanceName. */
@@ -423,23 +430,10 @@ export class Hub implements StatusWriter {
     return account
   }
 
-  /** Reads `row.config` only when the instance's config is first needed (see Live). */
+  /** Reads the rest of `row` only when the instance first needs it (see Live). */
   private addInstance(row: InstanceRow): LiveInstance {
     const account = this.accountsById.get(row.accountId)!
-    const instance = new Live(
-      {
-        id: row.id,
-        accountId: row.accountId,
-        name: row.name,
-        apiInstanceName: row.apiInstanceName,
-        createdAt: row.createdAt,
-        updatedAt: row.updatedAt,
-        version: row.version,
-        status: row.status ?? initialStatus(row.createdAt),
-        tokenHash: row.tokenHash,
-      },
-      row,
-    )
+    const instance = new Live(row)
     this.instances.set(row.id, instance)
     this.byApiName.set(row.apiInstanceName, instance)
     account.byName.set(row.name, instance)

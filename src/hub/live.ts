@@ -1,70 +1,94 @@
 /**
- * @module The hub's instance object. Its config (parsed and opened by the store on first read)
- * and its rendered item are produced on first use, not at start: a restart with 100,000
- * instances renders only what the first requests touch.
+ * @module The hub's instance object. Only what finds an instance (ids, names, token hash) is read
+ * at start; its record (status, version, times), its config and its rendered item are read,
+ * parsed or rendered on first use: a restart with 100,000 instances touches only what the first
+ * requests and changes do.
  *
- * Hazard: the item is rendered from the current record, so whoever changes the record reads the
- * previous item (to diff against) before changing it (see Hub.applyItemChange).
+ * Hazards: the item is rendered from the current record, so whoever changes the record reads the
+ * previous item (to diff against) before changing it (see Hub.applyItemChange); and an instance
+ * is read in full (its item rendered) before its stored row is deleted.
  */
 import { defaultConfig, type InstanceConfig } from '../core/integrations.js'
 import { renderRyzeItem, type RyzeItem } from '../core/item.js'
-import type { InstanceStatus } from '../core/status.js'
+import { initialStatus, type InstanceStatus } from '../core/status.js'
+import type { InstanceRow } from '../ports/store.js'
 import type { LiveInstance } from './model.js'
 
-export interface LiveFields {
-  id: number
-  accountId: number
-  name: string
-  apiInstanceName: string
+interface Rec {
   createdAt: string
   updatedAt: string
   version: number
   status: InstanceStatus
-  tokenHash: string
 }
 
 export class Live implements LiveInstance {
-  id: number
-  accountId: number
-  name: string
-  apiInstanceName: string
-  createdAt: string
-  updatedAt: string
-  version: number
-  status: InstanceStatus
+  readonly id: number
+  readonly accountId: number
+  readonly name: string
+  readonly apiInstanceName: string
   tokenHash: string
   ryzeJson: LiveInstance['ryzeJson'] = null
   wachatJson: LiveInstance['wachatJson'] = null
+  private rec: Rec | null = null
   private cfg: InstanceConfig | null = null
   private rendered: RyzeItem | null = null
 
-  /** `stored` reads the stored config (which may parse it then); blocks added since are filled with defaults. */
-  constructor(
-    f: LiveFields,
-    private stored: { readonly config: InstanceConfig } | null,
-  ) {
-    this.id = f.id
-    this.accountId = f.accountId
-    this.name = f.name
-    this.apiInstanceName = f.apiInstanceName
-    this.createdAt = f.createdAt
-    this.updatedAt = f.updatedAt
-    this.version = f.version
-    this.status = f.status
-    this.tokenHash = f.tokenHash
+  /** `stored` is read for the record and the config when they are first needed, then let go. */
+  constructor(private stored: InstanceRow | null) {
+    const s = stored!
+    this.id = s.id
+    this.accountId = s.accountId
+    this.name = s.name
+    this.apiInstanceName = s.apiInstanceName
+    this.tokenHash = s.tokenHash
+  }
+
+  /** The connection state, without reading the rest of a stored record. */
+  get connectionState(): InstanceStatus['state'] {
+    if (this.rec !== null) return this.rec.status.state
+    return this.stored!.state ?? this.record().status.state
+  }
+
+  get createdAt(): string {
+    return this.record().createdAt
+  }
+
+  get updatedAt(): string {
+    return this.record().updatedAt
+  }
+
+  set updatedAt(v: string) {
+    this.record().updatedAt = v
+  }
+
+  get version(): number {
+    return this.record().version
+  }
+
+  set version(v: number) {
+    this.record().version = v
+  }
+
+  get status(): InstanceStatus {
+    return this.record().status
+  }
+
+  set status(v: InstanceStatus) {
+    this.record().status = v
   }
 
   get config(): InstanceConfig {
     if (this.cfg === null) {
+      // Blocks added since the row was written are filled with defaults.
       this.cfg = { ...defaultConfig(), ...this.stored!.config }
-      this.stored = null
+      this.release()
     }
     return this.cfg
   }
 
   set config(c: InstanceConfig) {
     this.cfg = c
-    this.stored = null
+    this.release()
   }
 
   get item(): RyzeItem {
@@ -73,5 +97,18 @@ export class Live implements LiveInstance {
 
   set item(i: RyzeItem) {
     this.rendered = i
+  }
+
+  private record(): Rec {
+    if (this.rec === null) {
+      const s = this.stored!
+      this.rec = { createdAt: s.createdAt, updatedAt: s.updatedAt, version: s.version, status: s.status ?? initialStatus(s.createdAt) }
+      this.release()
+    }
+    return this.rec
+  }
+
+  private release(): void {
+    if (this.rec !== null && this.cfg !== null) this.stored = null
   }
 }

@@ -31,9 +31,14 @@ export interface InstanceRow {
   readonly config: InstanceConfig
   createdAt: string
   /** Null only for a row written by a crashed create (never in normal operation). */
-  status: InstanceStatus | null
-  version: number
-  updatedAt: string
+  readonly status: InstanceStatus | null
+  readonly version: number
+  readonly updatedAt: string
+  /**
+   * The stored connection state, when the store can give it without reading the rest of the row
+   * (a loaded row reads its record, like its config, on first use). Null: no status row.
+   */
+  readonly state?: InstanceStatus['state'] | null
 }
 
 export interface ChangeRow extends Change {

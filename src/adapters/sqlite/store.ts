@@ -20,10 +20,17 @@ export class SqliteStore implements HubStore {
   private readonly updateSeq
 
   private readonly configOf
+  private readonly recordOf
 
   constructor(private readonly opened: OpenedDb) {
     this.db = opened.db
     this.configOf = opened.sqlite.prepare('SELECT config FROM instances WHERE id = ?').pluck()
+    this.recordOf = opened.sqlite
+      .prepare(
+        `SELECT i.created_at, s.state, s.since, s.reason, s.display_status, s.retry_at, s.number_jid, s.presence_status, s.profile, s.version, s.updated_at, s.event
+         FROM instances i LEFT JOIN instance_status s ON s.instance_id = i.id WHERE i.id = ?`,
+      )
+      .raw()
     const p = sql.placeholder
     this.upsertStatus = this.db
       .insert(instanceStatus)
@@ -97,14 +104,13 @@ export class SqliteStore implements HubStore {
       .all() as AccountRow[]
     const rows = sqlite
       .prepare(
-        `SELECT i.id, i.account_id, i.name, i.api_instance_name, i.token_hash, i.created_at,
-                s.state, s.since, s.reason, s.display_status, s.retry_at, s.number_jid, s.presence_status, s.profile, s.version, s.updated_at, s.event
+        `SELECT i.id, i.account_id, i.name, i.api_instance_name, i.token_hash, s.state
          FROM instances i LEFT JOIN instance_status s ON s.instance_id = i.id ORDER BY i.id`,
       )
       .raw()
     const instances: InstanceRow[] = []
-    const config = (id: number) => this.readConfig(id)
-    for (const r of rows.iterate() as IterableIterator<RawInstance>) instances.push(new LoadedInstance(r, config))
+    const reads = { config: (id: number) => this.readConfig(id), record: (id: number) => this.readRecord(id) }
+    for (const r of rows.iterate() as IterableIterator<RawIdentity>) instances.push(new LoadedInstance(r, reads))
     const heads = sqlite.prepare('SELECT account_id, max(seq) FROM change_log GROUP BY account_id').raw().all() as [number, number][]
     return {
       meta: new Map(metaRows.map((m) => [m.key, m.value])),
@@ -112,6 +118,11 @@ export class SqliteStore implements HubStore {
       instances,
       logHeads: new Map(heads),
     }
+  }
+
+  /** An instance's stored record; null for a row deleted meanwhile. */
+  private readRecord(id: number): RawRecord | null {
+    return (this.recordOf.get(id) as RawRecord | undefined) ?? null
   }
 
   /** An instance's stored config, opened; a row deleted meanwhile reads as the defaults. */
@@ -237,12 +248,9 @@ function statusParams(instanceId: number, s: InstanceStatus, version: number, up
   }
 }
 
-type RawInstance = [
-  id: number,
-  accountId: number,
-  name: string,
-  apiInstanceName: string,
-  tokenHash: string,
+type RawIdentity = [id: number, accountId: number, name: string, apiInstanceName: string, tokenHash: string, state: string | null]
+
+type RawRecord = [
   createdAt: string,
   state: string | null,
   since: string,
@@ -257,50 +265,77 @@ type RawInstance = [
   event: string | null,
 ]
 
-/** A loaded instance row whose config is read from the database, parsed and opened on first use. */
+interface Reads {
+  config(id: number): InstanceConfig
+  record(id: number): RawRecord | null
+}
+
+/**
+ * A loaded instance: what finds it is read at start, its record (status, version, times) and its
+ * config from the database on first use. The hub reads each once and keeps what it gets.
+ */
 class LoadedInstance implements InstanceRow {
   readonly id: number
   readonly accountId: number
   readonly name: string
   readonly apiInstanceName: string
   readonly tokenHash: string
-  readonly createdAt: string
-  readonly status: InstanceStatus | null
-  readonly version: number
-  readonly updatedAt: string
+  readonly state: InstanceStatus['state'] | null
+  private rec: { createdAt: string; status: InstanceStatus | null; version: number; updatedAt: string } | null = null
 
   constructor(
-    r: RawInstance,
-    private readonly read: (id: number) => InstanceConfig,
+    r: RawIdentity,
+    private readonly reads: Reads,
   ) {
     this.id = r[0]
     this.accountId = r[1]
     this.name = r[2]
     this.apiInstanceName = r[3]
     this.tokenHash = r[4]
-    this.createdAt = r[5]
-    const state = r[6] as InstanceStatus['state'] | null
-    this.status =
+    this.state = r[5] as InstanceStatus['state'] | null
+  }
+
+  get config(): InstanceConfig {
+    return this.reads.config(this.id)
+  }
+
+  get createdAt(): string {
+    return this.record().createdAt
+  }
+
+  get status(): InstanceStatus | null {
+    return this.record().status
+  }
+
+  get version(): number {
+    return this.record().version
+  }
+
+  get updatedAt(): string {
+    return this.record().updatedAt
+  }
+
+  private record(): NonNullable<LoadedInstance['rec']> {
+    if (this.rec !== null) return this.rec
+    const r = this.reads.record(this.id)
+    // A row deleted before its first use: the hub is forgetting it; nothing is served from this.
+    if (r === null) return (this.rec = { createdAt: new Date(0).toISOString(), status: null, version: 1, updatedAt: new Date(0).toISOString() })
+    const state = r[1] as InstanceStatus['state'] | null
+    const status: InstanceStatus | null =
       state === null
         ? null
         : {
             state,
-            since: r[7],
-            reason: r[8] === null ? null : JSON.parse(r[8]),
-            displayStatus: r[9],
-            retryAt: r[10],
-            numberJid: r[11],
-            presenceStatus: r[12],
-            profile: JSON.parse(r[13]),
-            event: (r[16] as EventWord | null) ?? eventWordOfState(state),
+            since: r[2],
+            reason: r[3] === null ? null : JSON.parse(r[3]),
+            displayStatus: r[4],
+            retryAt: r[5],
+            numberJid: r[6],
+            presenceStatus: r[7],
+            profile: JSON.parse(r[8]),
+            event: (r[11] as EventWord | null) ?? eventWordOfState(state),
           }
-    this.version = r[14] ?? 1
-    this.updatedAt = r[15] ?? this.createdAt
-  }
-
-  /** Read once: the hub keeps what it gets (and only writes configs through the store). */
-  get config(): InstanceConfig {
-    return this.read(this.id)
+    return (this.rec = { createdAt: r[0], status, version: r[9] ?? 1, updatedAt: r[10] ?? r[0] })
   }
 }
 
