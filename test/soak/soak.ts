@@ -150,10 +150,11 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
       relays[0]!.stall(false)
     })()
     const chaos = (async () => {
-      while (Date.now() < end) {
+      for (let turn = 0; Date.now() < end; turn++) {
         await sleep(200 + random() * 800)
         const r = relays[1 + Math.floor(random() * (relays.length - 1))]!
-        if (random() < 0.6) {
+        // Cuts and short stalls take turns, so even a short run has both.
+        if (turn % 2 === 0) {
           r.drop()
           cuts++
         } else {
