@@ -2,6 +2,8 @@ import { configDefaults, defineConfig } from 'vitest/config'
 
 /** Cluster tests: each file runs nats-server and several nodes. */
 const CLUSTER = 'test/cluster/**/*.test.ts'
+/** The long crash, fuzz and soak runs have their own scripts (vitest.long.config.ts). */
+const LONG = '**/*.long.test.ts'
 
 export default defineConfig({
   test: {
@@ -12,13 +14,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'hub', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...configDefaults.exclude, CLUSTER] },
+        test: { name: 'hub', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: [...configDefaults.exclude, CLUSTER, LONG] },
       },
       {
         extends: true,
         // One file at a time, after every other file has finished: a node starved of CPU misses its
         // lease renewals (spec/cluster.md, "Failure behaviour to test").
-        test: { name: 'cluster', include: [CLUSTER], fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { name: 'cluster', include: [CLUSTER], exclude: [...configDefaults.exclude, LONG], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -63,17 +63,24 @@ async function main(): Promise<void> {
   const log = pino({ level: cfg.logLevel }, pino.destination(2))
 
   const beforeStart = performance.now()
+  const startCalledAtMono = monoMs()
   const running = await startHub(cfg, { log, whatsapp: null, dashboardDir: null })
   const startHubMs = performance.now() - beforeStart
   const { hub } = running
 
-  // Resume instrumentation: how many resumes the ring served and how many read SQLite.
-  const reads = { replayFrom: 0, readChanges: 0 }
-  const store = (hub as unknown as { store: { readChanges: (...a: unknown[]) => unknown } }).store
+  // Resume instrumentation: how many resumes the ring served and how many read SQLite
+  // (readChanges), and how many rings were warmed from the change log after a restart (recentChanges).
+  const reads = { replayFrom: 0, readChanges: 0, recentChanges: 0 }
+  const store = (hub as unknown as { store: { readChanges: (...a: unknown[]) => unknown; recentChanges: (...a: unknown[]) => unknown } }).store
   const readChanges = store.readChanges.bind(store)
   store.readChanges = (...a: unknown[]) => {
     reads.readChanges++
     return readChanges(...a)
+  }
+  const recentChanges = store.recentChanges.bind(store)
+  store.recentChanges = (...a: unknown[]) => {
+    reads.recentChanges++
+    return recentChanges(...a)
   }
   // Persistence instrumentation: how long each write-behind transaction holds the event loop.
   const writes = { maxMs: 0, over5Ms: 0, totalMs: 0 }
@@ -235,6 +242,8 @@ async function main(): Promise<void> {
     instances,
     startHubMs,
     processUptimeAtStartMs: beforeStart,
+    /** When startHub was called, on the clock the bench shares (the restart figure starts here). */
+    startCalledAtMono,
     seedMs,
     dataDir,
   })

@@ -1,13 +1,15 @@
 /**
  * @module `npm run hub -- <command>`: account administration from the command line. It works on the
  * database directly, so it refuses while a hub runs on the same data dir (the running hub's
- * snapshot would not see the change); use the REST admin endpoints then.
+ * snapshot would not see the change); use the REST admin endpoints then. `backup` only reads, and
+ * works while the hub runs.
  */
 import pino from 'pino'
 import { SqliteStore } from '../adapters/sqlite/store.js'
 import { HubError } from '../core/errors.js'
 import { hashToken, newToken } from '../hub/tokens.js'
 import { createAccountBody } from '../protocol/rest-bodies.js'
+import { backupDatabase } from './backup.js'
 import { openHub, type OpenHub } from './compose.js'
 import { ConfigError, loadConfig } from './config.js'
 
@@ -16,7 +18,8 @@ const USAGE = `usage: npm run hub -- <command>
   account list                        list accounts
   account delete <id>                 delete an account and its instances
   account token <id>                  rotate an account's token; prints the new one
-  admin token                         replace the admin token; prints the new one`
+  admin token                         replace the admin token; prints the new one
+  backup <file>                       write a consistent copy of the database (works while the hub runs)`
 
 export function runCli(argv: string[], env: Record<string, string | undefined> = process.env): { code: number; out: string } {
   const [group, action, ...rest] = argv
@@ -80,8 +83,22 @@ export function runCli(argv: string[], env: Record<string, string | undefined> =
   }
 }
 
+/** Every command; `backup` is asynchronous (SQLite's online backup runs in steps). */
+export async function runCommand(argv: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number; out: string }> {
+  if (argv[0] !== 'backup') return runCli(argv, env)
+  if (argv.length !== 2) return { code: 2, out: USAGE }
+  let cfg
+  try {
+    cfg = loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return { code: 2, out: err.message }
+    throw err
+  }
+  return backupDatabase(cfg, argv[1]!)
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { code, out } = runCli(process.argv.slice(2))
+  const { code, out } = await runCommand(process.argv.slice(2))
   console.log(out)
   process.exit(code)
 }

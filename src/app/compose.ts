@@ -3,6 +3,7 @@
  * `npm start`, the demo, the CLI, the tests and the benchmarks' hub process all build the hub here,
  * so they run the same wiring. To add an edge, implement ports/edge.ts and add it to `edges`.
  */
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { latestVersion } from '../adapters/baileys/version.js'
@@ -10,6 +11,7 @@ import { MemoryBus } from '../adapters/memory/bus.js'
 import { openDb, type OpenedDb } from '../adapters/sqlite/db.js'
 import { SqliteOutbox } from '../adapters/sqlite/outbox-store.js'
 import { SqliteHistoryStore } from '../adapters/sqlite/history-store.js'
+import { WrongSecretKey } from '../adapters/sqlite/secrets.js'
 import { SqliteStore } from '../adapters/sqlite/store.js'
 import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
 import { historyEdge, type HistoryEdge } from '../edges/history/index.js'
@@ -26,6 +28,7 @@ import type { WhatsAppControl } from '../ports/whatsapp.js'
 import type { WhatsAppSupervisor } from '../sources/whatsapp/supervisor.js'
 import type { HubConfig } from './config.js'
 import { acquireLock } from './data-lock.js'
+import { loadSecretKey } from './secret-key.js'
 import { createWhatsApp, type WhatsAppDeps } from './whatsapp.js'
 
 export interface ComposeOptions {
@@ -69,12 +72,25 @@ export interface OpenHub {
 /**
  * The hub alone on its locked database: what the CLI works on, and what startHub builds on.
  * `longLived` moves WAL checkpoints to a worker thread (a running hub; not a one-shot command).
+ * Secrets at rest are sealed with the key from loadSecretKey (`db.box`).
  */
 export function openHub(cfg: HubConfig, log: Logger, clock: Clock = systemClock, longLived = true): OpenHub {
   const release = acquireLock(cfg.dataDir)
   let db: OpenedDb
   try {
-    db = openDb(dbPath(cfg.dataDir), longLived ? { backgroundCheckpointMs: 1000 } : {})
+    const key = loadSecretKey(cfg)
+    if (key.generated) log.info({ file: key.source }, 'secret key generated: keep this file with every backup of the database')
+    try {
+      db = openDb(dbPath(cfg.dataDir), { box: key.box, ...(longLived ? { backgroundCheckpointMs: 1000 } : {}) })
+    } catch (err) {
+      if (!(err instanceof WrongSecretKey)) throw err
+      const fix = 'Set HUB_SECRET_KEY to the key they were written with (or put back the secret.key that came with the database).'
+      if (!key.generated) throw new Error(`${key.source} does not open the secrets in ${dbPath(cfg.dataDir)}: they were sealed with another key. ${fix}`)
+      // A key made just now for a database sealed with another one would only mislead the next start.
+      rmSync(key.source, { force: true })
+      throw new Error(`${dbPath(cfg.dataDir)} holds secrets sealed with a key that is not here: HUB_SECRET_KEY is unset and there was no ${key.source}. ${fix}`)
+    }
+    if (db.sealedAtOpen > 0) log.info({ values: db.sealedAtOpen }, 'plaintext secrets from before encryption are now sealed')
   } catch (err) {
     release()
     throw err
@@ -112,11 +128,22 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   // Last: it serves once every route is mounted, and stops first.
   edges.push(http)
 
+  // Settings and state are read as the supervisor needs them: an instance nobody uses is not read in full at start.
   wa?.restore(
     hub
       .accounts()
-      .flatMap((a) => hub.instancesOf(a.id))
-      .map((i) => ({ id: i.id, name: i.name, settings: i.config.settings, proxy: i.config.proxy, state: i.status.state })),
+      .flatMap((a) => a.ids)
+      .map((id) => ({
+        id,
+        name: hub.instance(id)!.name,
+        get settings() {
+          return hub.instance(id)!.config.settings
+        },
+        get proxy() {
+          return hub.instance(id)!.config.proxy
+        },
+        state: hub.stateOf(id)!,
+      })),
   )
 
   const started: Edge[] = []
@@ -155,7 +182,7 @@ function whatsAppFor(cfg: HubConfig, hub: Hub, db: OpenedDb, log: Logger, extra:
   // Only real sockets need the version WhatsApp Web currently serves.
   const versions = cfg.whatsapp === 'baileys' ? { versions: latestVersion({ log: waLog }) } : {}
   const options = { silentAfterMs: cfg.silentAfterMs, ...extra.options }
-  return createWhatsApp(cfg.whatsapp, { writer: hub, db: db.db, log: waLog, ...versions, ...extra, options })
+  return createWhatsApp(cfg.whatsapp, { writer: hub, db: db.db, box: db.box, log: waLog, ...versions, ...extra, options })
 }
 
 /** The hub could not start serving; it stopped cleanly, and `first` holds any tokens it created. */

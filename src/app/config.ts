@@ -5,6 +5,7 @@
  * stops the hub with a message naming the variable. Nothing is parsed at import time.
  */
 import { z } from 'zod'
+import { parseSecretKey } from '../adapters/crypto/secret-box.js'
 
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def)
 const bool = (def: boolean) =>
@@ -55,6 +56,11 @@ const FIELDS = {
   host: ['HUB_HOST', z.string().min(1).default('0.0.0.0')],
   dataDir: ['HUB_DATA_DIR', z.string().min(1).default('./data')],
   adminToken: ['HUB_ADMIN_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()],
+  /**
+   * The key that seals secrets at rest (Baileys sessions, webhook authorization values). Unset:
+   * generated on first start into `secret.key` beside the database.
+   */
+  secretKey: ['HUB_SECRET_KEY', z.string().refine((v) => parseSecretKey(v) !== null, 'must be 32 bytes, as 64 hex characters or base64').optional()],
   rateLimitPerMin: ['HUB_RATE_LIMIT_PER_MIN', int(100, 1)],
   createRateLimitPerMin: ['HUB_CREATE_RATE_LIMIT_PER_MIN', int(20, 1)],
   /** Requests without a valid token, per client address. */
@@ -125,6 +131,9 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
+/** Variables whose values are never echoed in an error. */
+const SECRET_VARIABLES = new Set(['HUB_ADMIN_TOKEN', 'HUB_SECRET_KEY'])
+
 const schema = z.object(Object.fromEntries(Object.values(FIELDS).map(([env, type]) => [env, type])))
 
 /** Empty variables count as unset. */
@@ -132,7 +141,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('HUB_') && v !== ''))
   const parsed = schema.safeParse(present)
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message} (got ${JSON.stringify(present[String(i.path[0])])})`)
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0])
+      const value = present[name] ?? ''
+      return `${name}: ${i.message} (got ${SECRET_VARIABLES.has(name) ? `${value.length} characters` : JSON.stringify(value)})`
+    })
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   const values = parsed.data as Record<string, unknown>

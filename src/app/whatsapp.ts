@@ -2,7 +2,7 @@
  * @module Composes the WhatsApp source: SQLite sessions, a socket factory (Baileys or simulated)
  * and the supervisor. Only the factory differs between the two modes.
  */
-import type { BaileysLogger } from '../adapters/baileys/creds.js'
+import type { AuthSource, BaileysLogger } from '../adapters/baileys/creds.js'
 import { baileysLogger } from '../adapters/baileys/logger.js'
 import { baileysSocketFactory } from '../adapters/baileys/socket-factory.js'
 import { builtInVersion, type VersionSource } from '../adapters/baileys/version.js'
@@ -11,7 +11,8 @@ import { Simulator } from '../adapters/simulated/simulator.js'
 import type { Db } from '../adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../adapters/sqlite/session-store.js'
 import { systemClock, type Clock } from '../ports/clock.js'
-import type { Log, Timers } from '../ports/socket.js'
+import type { SecretBox } from '../ports/secrets.js'
+import type { Log, SessionPort, Timers } from '../ports/socket.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { WhatsAppSupervisor, type SupervisorOptions } from '../sources/whatsapp/supervisor.js'
 import { systemTimers } from '../sources/whatsapp/timers.js'
@@ -20,8 +21,12 @@ export type WhatsAppMode = 'baileys' | 'simulated'
 
 export interface WhatsAppDeps {
   writer: StatusWriter
-  /** The hub's database (wa_creds, wa_keys). */
-  db: Db
+  /** The hub's database (wa_creds, wa_keys); unused when `sessions` is given. */
+  db?: Db
+  /** Where sessions live instead of the database (the cluster's KV store). */
+  sessions?: SessionPort & AuthSource
+  /** Seals the sessions (the database's box); without it they are stored as they are (tests only). */
+  box?: SecretBox
   log: Log
   clock?: Clock
   random?: () => number
@@ -48,7 +53,8 @@ export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsApp
   const logger = deps.baileysLogger ?? baileysLogger()
   const timers = deps.timers ?? systemTimers
   const random = deps.random ?? Math.random
-  const sessions = new SqliteSessionStore(deps.db, { logger, ...(deps.clock ? { now: () => deps.clock!.now() } : {}) })
+  if (deps.sessions === undefined && deps.db === undefined) throw new Error('createWhatsApp needs a database or a session store')
+  const sessions = deps.sessions ?? new SqliteSessionStore(deps.db!, { logger, box: deps.box, ...(deps.clock ? { now: () => deps.clock!.now() } : {}) })
   const versions = deps.versions ?? builtInVersion
   const common = { writer: deps.writer, sessions, version: versions, log: deps.log, timers, random, options: deps.options, clock: deps.clock }
   if (mode === 'simulated') {

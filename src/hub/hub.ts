@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../core/errors.js'
-import { defaultConfig, webhookMap, type InstanceConfig } from '../core/integrations.js'
+import type { InstanceConfig } from '../core/integrations.js'
 import { diffItems, renderRyzeItem, renderWachatItem, type RyzeItem } from '../core/item.js'
 import { apiInstanceName } from '../core/names.js'
 import { applyStatusPatch, initialStatus, type InstanceStatus, type StatusPatch } from '../core/status.js'
@@ -16,6 +16,7 @@ import type { OutboxRow } from '../ports/outbox.js'
 import type { AccountRow, HubStore, InstanceRow, WriteBehind } from '../ports/store.js'
 import type { StatusWriter } from '../ports/whatsapp.js'
 import { ChangeRing, cutoffOf, type RingAge } from './change-ring.js'
+import { Live } from './live.js'
 import { stateOf, type AccountState, type AccountView, type InstanceState, type InstanceView, type LiveInstance, type Principal, type TenantPrincipal } from './model.js'
 import { PersistQueue } from './persist-queue.js'
 import { TokenCache } from './token-cache.js'
@@ -57,15 +58,20 @@ export interface PreparedChange {
 
 export class Hub implements StatusWriter, WriteBehind {
   private readonly accountsById = new Map<number, AccountState>()
-  private readonly instances = new Map<number, LiveInstance>()
+  private readonly instances = new Map<number, Live>()
   private readonly principals = new Map<string, Principal>()
-  private readonly byApiName = new Map<string, LiveInstance>()
+  private readonly byApiName = new Map<string, Live>()
   private readonly recentTokens = new TokenCache<Principal>()
   private readonly persist: PersistQueue
   /** HUB_CHANGELOG_MAX_AGE_S, shared by every account's ring and by replays from the store. */
   private readonly age: RingAge
   private adminTokenHash = ''
   private pruneTimer: NodeJS.Timeout | null = null
+  /**
+   * Accounts whose ring still lacks the change log's recent rows after a restart: it is warmed on
+   * the first resume that needs it, not at start (100,000 instances restart in a fraction of the time).
+   */
+  private readonly coldRings = new Set<number>()
   private stopped = false
   private currentEpoch = ''
 
@@ -109,7 +115,12 @@ export class Hub implements StatusWriter, WriteBehind {
       }
     }
     for (const a of loaded.accounts) this.addAccount(a)
-    for (const row of loaded.instances) this.addInstance({ ...row, version: row.version + (versionBump.get(row.accountId) ?? 0) })
+    for (const row of loaded.instances) {
+      const bump = versionBump.get(row.accountId) ?? 0
+      // A loaded row reads its record on first use (its getters do not survive a spread): only a
+      // new epoch, which must read every version anyway, copies it.
+      this.addInstance(bump === 0 ? row : { ...recordOf(row), version: row.version + bump })
+    }
 
     if (newEpoch) {
       this.currentEpoch = `${Date.now().toString(36)}${randomBase36(6)}`
@@ -117,9 +128,7 @@ export class Hub implements StatusWriter, WriteBehind {
       if (stored !== undefined) this.log.warn({ clean, logLost, previous: stored, epoch: this.currentEpoch }, 'stream continuity lost: new epoch')
     } else {
       this.currentEpoch = stored
-      for (const a of this.accountsById.values()) {
-        for (const row of this.store.recentChanges(a.id, this.opts.ringSize)) a.ring.push(row)
-      }
+      for (const a of this.accountsById.values()) this.coldRings.add(a.id)
     }
     this.store.setMeta('clean_shutdown', '0')
 
@@ -208,6 +217,7 @@ export class Hub implements StatusWriter, WriteBehind {
       this.forgetInstance(inst)
     }
     this.persist.forgetAccount(id)
+    this.coldRings.delete(id)
     this.store.deleteAccount(id)
     this.principals.delete(account.tokenHash)
     this.accountsById.delete(id)
@@ -308,11 +318,15 @@ export class Hub implements StatusWriter, WriteBehind {
     return token
   }
 
-  /** Replaces an instance's integration settings; the list item and the stream see the change. */
+  /**
+   * Replaces an instance's integration settings, committed before it returns (the answer
+   * acknowledges them); the list item and the stream see the change.
+   */
   updateConfig(instanceId: number, config: InstanceConfig): InstanceView {
+    this.mustInstance(instanceId)
+    this.store.setInstanceConfig(instanceId, config)
     this.apply(this.prepareConfig(instanceId, config))
     const instance = this.instances.get(instanceId)!
-    this.persist.config(instance)
     return instance
   }
 
@@ -396,10 +410,21 @@ export class Hub implements StatusWriter, WriteBehind {
     return this.instances.get(id)
   }
 
+  /** An instance's whole state (token hash and secrets included): for the cluster's snapshot only. */
+  stateFor(id: number): InstanceState | undefined {
+    const i = this.instances.get(id)
+    return i === undefined ? undefined : stateOf(i)
+  }
+
   /** The account's instances in list order (by id). */
   instancesOf(accountId: number): InstanceView[] {
     const account = this.accountsById.get(accountId)
     return account === undefined ? [] : account.ids.map((id) => this.instances.get(id)!)
+  }
+
+  /** An instance's connection state, read without loading the rest of a record nobody has used yet. */
+  stateOf(id: number): InstanceStatus['state'] | undefined {
+    return this.instances.get(id)?.connectionState
   }
 
   /** The instance `ref` names within the account: its name, or its apiInstanceName. */
@@ -451,7 +476,9 @@ export class Hub implements StatusWriter, WriteBehind {
   replayFrom(accountId: number, afterSeq: number, maxReplay: number): 'memory' | 'store' | null {
     const account = this.accountsById.get(accountId)
     if (account === undefined || afterSeq > account.seq || afterSeq < 0 || account.seq - afterSeq > maxReplay) return null
-    if (afterSeq === account.seq || (account.ring.since(afterSeq, 1) ?? []).length > 0) return 'memory'
+    if (afterSeq === account.seq) return 'memory'
+    if (this.coldRings.has(account.id)) this.warmRing(account)
+    if ((account.ring.since(afterSeq, 1) ?? []).length > 0) return 'memory'
     return this.changesAfter(accountId, afterSeq, 1) === null ? null : 'store'
   }
 
@@ -464,6 +491,7 @@ export class Hub implements StatusWriter, WriteBehind {
     const account = this.accountsById.get(accountId)
     if (account === undefined || afterSeq < 0) return null
     if (afterSeq >= account.seq) return []
+    if (this.coldRings.has(account.id)) this.warmRing(account)
     const fromRing = account.ring.since(afterSeq, limit)
     if (fromRing !== null) return fromRing
     // Older than the ring: the change log holds it once pending writes are flushed.
@@ -491,6 +519,7 @@ export class Hub implements StatusWriter, WriteBehind {
     const take = (instanceId: number, instance: string) => {
       if (wanted.has(instance) && !this.instances.has(instanceId)) found.set(instance, instanceId)
     }
+    if (this.coldRings.has(account.id)) this.warmRing(account)
     const ringOldest = account.ring.oldestSeq() ?? account.seq + 1
     if (ringOldest > afterSeq + 1) {
       this.persist.flush()
@@ -582,21 +611,10 @@ export class Hub implements StatusWriter, WriteBehind {
     return account
   }
 
+  /** Reads the rest of a loaded row only when the instance first needs it (see Live). */
   private addInstance(row: InstanceRow | InstanceState): LiveInstance {
     const account = this.accountsById.get(row.accountId)!
-    const status = row.status ?? initialStatus(row.createdAt)
-    const base = {
-      id: row.id,
-      accountId: row.accountId,
-      name: row.name,
-      apiInstanceName: row.apiInstanceName,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      version: row.version,
-      status,
-      config: { ...defaultConfig(), ...row.config, webhooks: webhookMap(row.config.webhooks ?? {}) },
-    }
-    const instance: LiveInstance = { ...base, tokenHash: row.tokenHash, item: renderRyzeItem(base), ryzeJson: null, wachatJson: null }
+    const instance = new Live(row)
     this.instances.set(row.id, instance)
     this.byApiName.set(row.apiInstanceName, instance)
     account.byName.set(row.name, instance)
@@ -616,6 +634,17 @@ export class Hub implements StatusWriter, WriteBehind {
     this.persist.forget(instance.id)
   }
 
+  /** Puts the change log's recent rows in front of the changes the ring got since the start. */
+  private warmRing(account: AccountState): void {
+    this.coldRings.delete(account.id)
+    const first = account.ring.oldestSeq()
+    const since = first === null ? [] : (account.ring.since(first - 1) ?? [])
+    const older = this.store.recentChanges(account.id, this.opts.ringSize)
+    account.ring.clear()
+    for (const c of older) if (first === null || c.seq < first) account.ring.push(c)
+    for (const c of since) account.ring.push(c)
+  }
+
   /** Drops change-log rows beyond the configured count and age (runs every minute). */
   prune(): void {
     try {
@@ -629,6 +658,12 @@ export class Hub implements StatusWriter, WriteBehind {
   private iso(): string {
     return new Date(this.clock.now()).toISOString()
   }
+}
+
+/** Every field of a row, read now. */
+function recordOf(row: InstanceRow): InstanceRow {
+  const { id, accountId, name, apiInstanceName, tokenHash, config, createdAt, status, version, updatedAt } = row
+  return { id, accountId, name, apiInstanceName, tokenHash, config, createdAt, status, version, updatedAt }
 }
 
 export type { InstanceStatus }

@@ -1,7 +1,8 @@
 /**
- * @module Write-behind for the snapshot and the change log: changes are collected and written in
+ * @module Write-behind for status rows and the change log: changes are collected and written in
  * one transaction per tick, never one synchronous write per change on the request path. Only the
- * latest value of a dirty row is written.
+ * latest value of a dirty row is written. What the API acknowledges (settings included) is not
+ * queued here: the hub writes it through the store before answering.
  */
 import type { Logger } from 'pino'
 import type { AccountState, LiveInstance } from './model.js'
@@ -10,7 +11,6 @@ import type { ChangeRow, HubStore } from '../ports/store.js'
 
 export class PersistQueue {
   private readonly statuses = new Map<number, LiveInstance>()
-  private readonly configs = new Map<number, LiveInstance>()
   private readonly seqs = new Map<number, AccountState>()
   private changes: ChangeRow[] = []
   private outbox: OutboxRow[] = []
@@ -31,11 +31,6 @@ export class PersistQueue {
     this.schedule()
   }
 
-  config(i: LiveInstance): void {
-    this.configs.set(i.id, i)
-    this.schedule()
-  }
-
   change(account: AccountState, row: ChangeRow): void {
     this.changes.push(row)
     this.seqs.set(account.id, account)
@@ -52,7 +47,6 @@ export class PersistQueue {
   /** The instance row is gone: pending writes for it would violate its foreign key. */
   forget(instanceId: number): void {
     this.statuses.delete(instanceId)
-    this.configs.delete(instanceId)
     if (this.outbox.length > 0) this.outbox = this.outbox.filter((r) => r.instanceId !== instanceId)
   }
 
@@ -62,7 +56,7 @@ export class PersistQueue {
   }
 
   get pending(): number {
-    return this.statuses.size + this.configs.size + this.changes.length + this.outbox.length
+    return this.statuses.size + this.changes.length + this.outbox.length
   }
 
   flush(): void {
@@ -73,7 +67,6 @@ export class PersistQueue {
     if (this.pending === 0 && this.seqs.size === 0) return
     const batch = {
       statuses: [...this.statuses.values()].map((i) => ({ instanceId: i.id, status: i.status, version: i.version, updatedAt: i.updatedAt })),
-      configs: [...this.configs.values()].map((i) => ({ instanceId: i.id, config: i.config })),
       changes: this.changes,
       seqs: [...this.seqs.values()].map((a) => ({ accountId: a.id, seq: a.seq })),
       outbox: this.outbox,
@@ -90,9 +83,8 @@ export class PersistQueue {
     }
     this.failures = 0
     this.stats.transactions++
-    this.stats.rows += batch.statuses.length + batch.configs.length + batch.changes.length + batch.seqs.length + batch.outbox.length
+    this.stats.rows += batch.statuses.length + batch.changes.length + batch.seqs.length + batch.outbox.length
     this.statuses.clear()
-    this.configs.clear()
     this.seqs.clear()
     this.changes = []
     this.outbox = []

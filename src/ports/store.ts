@@ -2,6 +2,11 @@
  * @module The persistence port the hub writes through; the SQLite adapter implements it. Every
  * method is synchronous: better-sqlite3 is, and the hub relies on it to keep
  * snapshot-then-subscribe and resume atomic without an await.
+ *
+ * Durability: every method but writeBatch commits before it returns, so what the API acknowledges
+ * (accounts, instances, tokens, settings, deletes) survives a crash of the hub process. Only
+ * writeBatch (status rows, the change log, account seqs) is write-behind: a crash loses its last
+ * few milliseconds, which the new epoch after an unclean stop covers.
  */
 import type { InstanceConfig } from '../core/integrations.js'
 import type { InstanceStatus } from '../core/status.js'
@@ -27,12 +32,18 @@ export interface InstanceRow {
   name: string
   apiInstanceName: string
   tokenHash: string
-  config: InstanceConfig
+  /** A loaded row may parse it (and open its secrets) on first read: read it only when needed. */
+  readonly config: InstanceConfig
   createdAt: string
   /** Null only for a row written by a crashed create (never in normal operation). */
-  status: InstanceStatus | null
-  version: number
-  updatedAt: string
+  readonly status: InstanceStatus | null
+  readonly version: number
+  readonly updatedAt: string
+  /**
+   * The stored connection state, when the store can give it without reading the rest of the row
+   * (a loaded row reads its record, like its config, on first use). Null: no status row.
+   */
+  readonly state?: InstanceStatus['state'] | null
 }
 
 export interface ChangeRow extends Change {
@@ -40,12 +51,11 @@ export interface ChangeRow extends Change {
 }
 
 /**
- * One write-behind transaction: the latest value of each dirty row, plus the new change-log rows
- * and the webhook deliveries derived from those changes.
+ * One write-behind transaction: the latest value of each dirty status row, plus the new change-log
+ * rows and the webhook deliveries derived from those changes.
  */
 export interface PersistBatch {
   statuses: { instanceId: number; status: InstanceStatus; version: number; updatedAt: string }[]
-  configs: { instanceId: number; config: InstanceConfig }[]
   changes: ChangeRow[]
   seqs: { accountId: number; seq: number }[]
   /** Inserted in write order; a row whose id is already stored is skipped. */
@@ -81,6 +91,8 @@ export interface HubStore {
   createInstance(i: Omit<InstanceRow, 'id' | 'status' | 'version' | 'updatedAt'>, status: InstanceStatus, updatedAt: string): number
   deleteInstance(id: number): void
   setInstanceToken(id: number, tokenHash: string): void
+  /** Committed before it returns: an acknowledged settings write survives a crash. */
+  setInstanceConfig(id: number, config: InstanceConfig): void
   writeBatch(batch: PersistBatch): void
   /** Durably records that seqs up to `upTo` may be shown; committed before the call returns. */
   reserveSeq(accountId: number, upTo: number): void

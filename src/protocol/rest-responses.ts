@@ -156,6 +156,20 @@ export const wachatItem = z
   .meta({ id: 'WachatItem', description: 'One instance in the Wachat list shape.' })
 
 export const health = z.strictObject({ success: z.literal(true), status: z.literal('ok') })
+export const ready = z.strictObject({ success: z.literal(true), status: z.literal('ready') })
+export const clusterAnswer = z.strictObject({
+  success: z.literal(true),
+  epoch: z.string(),
+  nodes: z.array(
+    z.strictObject({
+      id: z.string(),
+      roles: z.array(z.enum(['worker', 'edge'])),
+      instances: z.number().int().min(0).describe('Socket leases held: the WhatsApp sockets this node drives.'),
+      accounts: z.number().int().min(0).describe('Writer leases held: the accounts whose changes this node orders.'),
+      lastSeenAt: iso(),
+    }),
+  ),
+})
 
 export const ryzeList = ok(count('Instance'), { instances: z.array(ryzeItem) }).meta({ id: 'RyzeList' })
 export const wachatList = z.strictObject({ success: z.literal(true), count: z.number().int().min(0), instances: z.array(wachatItem) }).meta({ id: 'WachatList' })

@@ -1,3 +1,5 @@
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { createInstances, instanceId, startTestHub, tempDir } from '../helpers/hub.js'
 
@@ -32,9 +34,11 @@ describe('restart', () => {
     const h = await startTestHub({}, { dir })
     await createInstances(h, ['a'])
     const epoch = h.hub.epoch
-    h.hub.flush()
-    // Simulate a crash: the process dies without stop(), so no clean-shutdown mark is written.
-    h.http.stop()
+    await h.stop()
+    // What a crash leaves: no clean-shutdown mark (test/crash kills real hub processes).
+    const db = new Database(join(dir, 'statushub.db'))
+    db.prepare("UPDATE meta SET value = '0' WHERE key = 'clean_shutdown'").run()
+    db.close()
     const again = await startTestHub({}, { dir, token: h.token })
     expect(again.hub.epoch).not.toBe(epoch)
     expect((await again.req('GET', '/api/instance/list')).json.message).toBe('1 Instance found')

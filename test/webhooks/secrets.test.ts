@@ -65,7 +65,10 @@ describe('webhook secrets', () => {
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
     again.hub.flush()
     const reread = new Database(join(dir, 'statushub.db'), { readonly: true })
-    expect(JSON.parse((reread.prepare('SELECT config FROM instances WHERE id = ?').get(row.id) as { config: string }).config).webhooks.default.signingSecret).toBe(secret)
+    // Stored, and sealed like every secret at rest.
+    const stored = JSON.parse((reread.prepare('SELECT config FROM instances WHERE id = ?').get(row.id) as { config: string }).config).webhooks.default.signingSecret as string
+    expect(stored).toMatch(/^enc:v1:/)
+    expect(stored).not.toContain(secret.slice(6))
     reread.close()
     const shown = await again.req('GET', '/api/events/getWebhook/old')
     expect(shown.text).not.toContain('whsec_')

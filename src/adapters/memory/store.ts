@@ -5,6 +5,7 @@
  * since, bounded like the SQLite one by count and age.
  */
 import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../ports/store.js'
+import type { InstanceConfig } from '../../core/integrations.js'
 import type { InstanceStatus } from '../../core/status.js'
 
 export interface Preload {
@@ -77,17 +78,18 @@ export class MemoryStore implements HubStore {
 
   setInstanceToken(id: number, tokenHash: string): void {
     const i = this.instances.get(id)
-    if (i !== undefined) i.tokenHash = tokenHash
+    if (i !== undefined) this.instances.set(id, { ...i, tokenHash })
+  }
+
+  setInstanceConfig(id: number, config: InstanceConfig): void {
+    const i = this.instances.get(id)
+    if (i !== undefined) this.instances.set(id, { ...i, config })
   }
 
   writeBatch(batch: PersistBatch): void {
     for (const s of batch.statuses) {
       const i = this.instances.get(s.instanceId)
-      if (i !== undefined) Object.assign(i, { status: s.status, version: s.version, updatedAt: s.updatedAt })
-    }
-    for (const c of batch.configs) {
-      const i = this.instances.get(c.instanceId)
-      if (i !== undefined) i.config = c.config
+      if (i !== undefined) this.instances.set(s.instanceId, { ...i, status: s.status, version: s.version, updatedAt: s.updatedAt })
     }
     for (const c of batch.changes) {
       let rows = this.log.get(c.accountId)

@@ -1,6 +1,7 @@
 /**
  * @module Baileys sessions in SQLite: creds in wa_creds (one row per instance), signal keys in
- * wa_keys keyed by the type string, both as BufferJSON text.
+ * wa_keys keyed by the type string, both as BufferJSON text sealed with the SecretBox (the keys
+ * to every linked number never reach the file in clear).
  */
 import {
   BufferJSON,
@@ -13,15 +14,19 @@ import {
   type SignalKeyStore,
 } from '@whiskeysockets/baileys'
 import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { SecretBox } from '../../ports/secrets.js'
 import type { SessionInfo, SessionPort } from '../../ports/socket.js'
 import { isPaired, meOf, type AuthHandle, type AuthSource, type BaileysLogger } from '../baileys/creds.js'
 import type { Db } from './db.js'
 import { waCreds, waKeys } from './schema.js'
+import { NO_KEY } from './secrets.js'
 
 export interface SessionStoreOptions {
   /** For the key cache's trace logs. */
   logger?: BaileysLogger
   now?: () => number
+  /** The database's box (OpenedDb.box); without it sessions are stored as they are (tests only). */
+  box?: SecretBox
 }
 
 // 4 bound values per row; stays far below SQLite's variable limit.
@@ -32,11 +37,14 @@ export class SqliteSessionStore implements SessionPort, AuthSource {
   private readonly queues = new Map<number, Promise<void>>()
   /** Bumped by wipe(): key and creds writes from an older epoch are dropped. */
   private readonly epochs = new Map<number, number>()
+  private readonly box: SecretBox
 
   constructor(
     private readonly db: Db,
     private readonly opts: SessionStoreOptions = {},
-  ) {}
+  ) {
+    this.box = opts.box ?? NO_KEY
+  }
 
   /** The instance's auth state: loaded once, or fresh creds when none are saved (nothing written yet). */
   auth(instanceId: number): AuthHandle {
@@ -55,7 +63,7 @@ export class SqliteSessionStore implements SessionPort, AuthSource {
       .where(eq(waCreds.instanceId, instanceId))
       .get()
     if (row === undefined) return null
-    const creds = JSON.parse(row.creds, BufferJSON.reviver) as AuthenticationCreds
+    const creds = JSON.parse(this.box.open(row.creds), BufferJSON.reviver) as AuthenticationCreds
     return {
       paired: row.paired,
       autoStart: row.autoStart,
@@ -99,7 +107,7 @@ export class SqliteSessionStore implements SessionPort, AuthSource {
 
   private savedCreds(instanceId: number): AuthenticationCreds | null {
     const row = this.db.select({ creds: waCreds.creds }).from(waCreds).where(eq(waCreds.instanceId, instanceId)).get()
-    return row === undefined ? null : (JSON.parse(row.creds, BufferJSON.reviver) as AuthenticationCreds)
+    return row === undefined ? null : (JSON.parse(this.box.open(row.creds), BufferJSON.reviver) as AuthenticationCreds)
   }
 
   private epoch(instanceId: number): number {
@@ -139,7 +147,7 @@ export class SqliteSessionStore implements SessionPort, AuthSource {
   }
 
   private writeCreds(instanceId: number, creds: AuthenticationCreds): void {
-    const text = JSON.stringify(creds, BufferJSON.replacer)
+    const text = this.box.seal(JSON.stringify(creds, BufferJSON.replacer))
     const paired = isPaired(creds)
     const updatedAt = new Date(this.opts.now?.() ?? Date.now()).toISOString()
     this.db
@@ -164,7 +172,7 @@ export class SqliteSessionStore implements SessionPort, AuthSource {
         )
         .all()
       for (const r of rows) {
-        let value = JSON.parse(r.value, BufferJSON.reviver)
+        let value = JSON.parse(this.box.open(r.value), BufferJSON.reviver)
         // Baileys reads app-state keys as protobuf objects, not plain JSON.
         if (type === 'app-state-sync-key' && value) value = proto.Message.AppStateSyncKeyData.fromObject(value)
         out[r.id] = value
@@ -182,7 +190,7 @@ export class SqliteSessionStore implements SessionPort, AuthSource {
         const deletes: string[] = []
         for (const [id, value] of Object.entries(entries)) {
           if (value === null || value === undefined) deletes.push(id)
-          else upserts.push({ instanceId, type, id, value: JSON.stringify(value, BufferJSON.replacer) })
+          else upserts.push({ instanceId, type, id, value: this.box.seal(JSON.stringify(value, BufferJSON.replacer)) })
         }
         for (let i = 0; i < upserts.length; i += ROWS_PER_STATEMENT) {
           tx.insert(waKeys)

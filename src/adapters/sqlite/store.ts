@@ -1,14 +1,17 @@
 /**
  * @module SqliteStore implements the HubStore port over drizzle + better-sqlite3. The write-behind batch is
- * one transaction with prepared statements, however many rows it carries (webhook outbox rows included).
+ * one transaction with prepared statements, however many rows it carries (webhook outbox rows
+ * included). Config secrets are sealed with the database's box on the way in and opened on the way
+ * out (secrets.ts).
  */
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
-import type { InstanceConfig } from '../../core/integrations.js'
+import { defaultConfig, type InstanceConfig } from '../../core/integrations.js'
 import { eventWordOfState, type EventWord, type InstanceStatus } from '../../core/status.js'
 import type { ChangeKind } from '../../ports/bus.js'
 import type { AccountRow, ChangeRow, HubStore, InstanceRow, LoadedState, PersistBatch } from '../../ports/store.js'
 import type { OpenedDb } from './db.js'
 import { accounts, changeLog, instanceStatus, instances, meta, webhookOutbox } from './schema.js'
+import { openConfig, sealConfig } from './secrets.js'
 
 export class SqliteStore implements HubStore {
   private readonly db: OpenedDb['db']
@@ -18,8 +21,18 @@ export class SqliteStore implements HubStore {
   private readonly updateSeq
   private readonly insertOutbox
 
+  private readonly configOf
+  private readonly recordOf
+
   constructor(private readonly opened: OpenedDb) {
     this.db = opened.db
+    this.configOf = opened.sqlite.prepare('SELECT config FROM instances WHERE id = ?').pluck()
+    this.recordOf = opened.sqlite
+      .prepare(
+        `SELECT i.created_at, s.state, s.since, s.reason, s.display_status, s.retry_at, s.number_jid, s.presence_status, s.profile, s.version, s.updated_at, s.event, s.synced, s.history_sync, s.close_detail
+         FROM instances i LEFT JOIN instance_status s ON s.instance_id = i.id WHERE i.id = ?`,
+      )
+      .raw()
     const p = sql.placeholder
     this.upsertStatus = this.db
       .insert(instanceStatus)
@@ -104,37 +117,45 @@ export class SqliteStore implements HubStore {
       .prepare()
   }
 
+  /**
+   * Raw statements rather than the query builder (a third of a 100,000-instance restart went to
+   * mapping rows, most of the rest to collecting garbage), rows iterated rather than collected,
+   * and each instance's config read, parsed and opened on first use (LoadedInstance): until then
+   * it costs no memory.
+   */
   load(): LoadedState {
-    const metaRows = this.db.select().from(meta).all()
-    const accountRows = this.db.select().from(accounts).orderBy(asc(accounts.id)).all()
-    const rows = this.db
-      .select()
-      .from(instances)
-      .leftJoin(instanceStatus, eq(instanceStatus.instanceId, instances.id))
-      .orderBy(asc(instances.id))
-      .all()
-    const heads = this.db
-      .select({ accountId: changeLog.accountId, head: sql<number>`max(${changeLog.seq})` })
-      .from(changeLog)
-      .groupBy(changeLog.accountId)
-      .all()
+    const sqlite = this.opened.sqlite
+    const metaRows = sqlite.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]
+    const accountRows = sqlite
+      .prepare('SELECT id, name, instance_limit AS instanceLimit, token_hash AS tokenHash, seq, seq_reserved AS seqReserved, epoch_seq AS epochSeq, created_at AS createdAt FROM accounts ORDER BY id')
+      .all() as AccountRow[]
+    const rows = sqlite
+      .prepare(
+        `SELECT i.id, i.account_id, i.name, i.api_instance_name, i.token_hash, s.state
+         FROM instances i LEFT JOIN instance_status s ON s.instance_id = i.id ORDER BY i.id`,
+      )
+      .raw()
+    const instances: InstanceRow[] = []
+    const reads = { config: (id: number) => this.readConfig(id), record: (id: number) => this.readRecord(id) }
+    for (const r of rows.iterate() as IterableIterator<RawIdentity>) instances.push(new LoadedInstance(r, reads))
+    const heads = sqlite.prepare('SELECT account_id, max(seq) FROM change_log GROUP BY account_id').raw().all() as [number, number][]
     return {
       meta: new Map(metaRows.map((m) => [m.key, m.value])),
       accounts: accountRows,
-      instances: rows.map(({ instances: i, instance_status: s }): InstanceRow => ({
-        id: i.id,
-        accountId: i.accountId,
-        name: i.name,
-        apiInstanceName: i.apiInstanceName,
-        tokenHash: i.tokenHash,
-        config: JSON.parse(i.config) as InstanceConfig,
-        createdAt: i.createdAt,
-        status: s === null ? null : statusFromRow(s),
-        version: s?.version ?? 1,
-        updatedAt: s?.updatedAt ?? i.createdAt,
-      })),
-      logHeads: new Map(heads.map((h) => [h.accountId, h.head])),
+      instances,
+      logHeads: new Map(heads),
     }
+  }
+
+  /** An instance's stored record; null for a row deleted meanwhile. */
+  private readRecord(id: number): RawRecord | null {
+    return (this.recordOf.get(id) as RawRecord | undefined) ?? null
+  }
+
+  /** An instance's stored config, opened; a row deleted meanwhile reads as the defaults. */
+  private readConfig(id: number): InstanceConfig {
+    const text = this.configOf.get(id) as string | undefined
+    return text === undefined ? defaultConfig() : openConfig(this.opened.box, JSON.parse(text) as InstanceConfig)
   }
 
   setMeta(key: string, value: string): void {
@@ -181,7 +202,7 @@ export class SqliteStore implements HubStore {
           name: i.name,
           apiInstanceName: i.apiInstanceName,
           tokenHash: i.tokenHash,
-          config: JSON.stringify(i.config),
+          config: JSON.stringify(sealConfig(this.opened.box, i.config)),
           createdAt: i.createdAt,
         })
         .returning({ id: instances.id })
@@ -199,10 +220,13 @@ export class SqliteStore implements HubStore {
     this.db.update(instances).set({ tokenHash }).where(eq(instances.id, id)).run()
   }
 
+  setInstanceConfig(id: number, config: InstanceConfig): void {
+    this.updateConfig.run({ id, config: JSON.stringify(sealConfig(this.opened.box, config)) })
+  }
+
   writeBatch(batch: PersistBatch): void {
     this.opened.sqlite.transaction(() => {
       for (const s of batch.statuses) this.upsertStatus.run(statusParams(s.instanceId, s.status, s.version, s.updatedAt))
-      for (const c of batch.configs) this.updateConfig.run({ id: c.instanceId, config: JSON.stringify(c.config) })
       for (const c of batch.changes) {
         this.insertChange.run({ accountId: c.accountId, seq: c.seq, instanceId: c.instanceId, at: c.at, kind: c.kind, instance: c.instance, frame: c.frame })
       }
@@ -280,24 +304,103 @@ function statusParams(instanceId: number, s: InstanceStatus, version: number, up
   }
 }
 
-function changeFromRow(r: typeof changeLog.$inferSelect): ChangeRow {
-  return { accountId: r.accountId, seq: r.seq, instanceId: r.instanceId, instance: r.instance, kind: r.kind as ChangeKind, at: r.at, frame: r.frame }
+type RawIdentity = [id: number, accountId: number, name: string, apiInstanceName: string, tokenHash: string, state: string | null]
+
+type RawRecord = [
+  createdAt: string,
+  state: string | null,
+  since: string,
+  reason: string | null,
+  displayStatus: string,
+  retryAt: string | null,
+  numberJid: string | null,
+  presenceStatus: string,
+  profile: string,
+  version: number,
+  updatedAt: string,
+  event: string | null,
+  synced: number | null,
+  historySync: string | null,
+  closeDetail: string | null,
+]
+
+interface Reads {
+  config(id: number): InstanceConfig
+  record(id: number): RawRecord | null
 }
 
-function statusFromRow(s: typeof instanceStatus.$inferSelect): InstanceStatus {
-  const state = s.state as InstanceStatus['state']
-  return {
-    state,
-    since: s.since,
-    reason: s.reason === null ? null : JSON.parse(s.reason),
-    displayStatus: s.displayStatus,
-    retryAt: s.retryAt,
-    numberJid: s.numberJid,
-    presenceStatus: s.presenceStatus,
-    profile: JSON.parse(s.profile),
-    synced: s.synced,
-    historySync: s.historySync === null ? null : JSON.parse(s.historySync),
-    closeDetail: s.closeDetail,
-    event: (s.event as EventWord | null) ?? eventWordOfState(state),
+/**
+ * A loaded instance: what finds it is read at start, its record (status, version, times) and its
+ * config from the database on first use. The hub reads each once and keeps what it gets.
+ */
+class LoadedInstance implements InstanceRow {
+  readonly id: number
+  readonly accountId: number
+  readonly name: string
+  readonly apiInstanceName: string
+  readonly tokenHash: string
+  readonly state: InstanceStatus['state'] | null
+  private rec: { createdAt: string; status: InstanceStatus | null; version: number; updatedAt: string } | null = null
+
+  constructor(
+    r: RawIdentity,
+    private readonly reads: Reads,
+  ) {
+    this.id = r[0]
+    this.accountId = r[1]
+    this.name = r[2]
+    this.apiInstanceName = r[3]
+    this.tokenHash = r[4]
+    this.state = r[5] as InstanceStatus['state'] | null
   }
+
+  get config(): InstanceConfig {
+    return this.reads.config(this.id)
+  }
+
+  get createdAt(): string {
+    return this.record().createdAt
+  }
+
+  get status(): InstanceStatus | null {
+    return this.record().status
+  }
+
+  get version(): number {
+    return this.record().version
+  }
+
+  get updatedAt(): string {
+    return this.record().updatedAt
+  }
+
+  private record(): NonNullable<LoadedInstance['rec']> {
+    if (this.rec !== null) return this.rec
+    const r = this.reads.record(this.id)
+    // A row deleted before its first use: the hub is forgetting it; nothing is served from this.
+    if (r === null) return (this.rec = { createdAt: new Date(0).toISOString(), status: null, version: 1, updatedAt: new Date(0).toISOString() })
+    const state = r[1] as InstanceStatus['state'] | null
+    const status: InstanceStatus | null =
+      state === null
+        ? null
+        : {
+            state,
+            since: r[2],
+            reason: r[3] === null ? null : JSON.parse(r[3]),
+            displayStatus: r[4],
+            retryAt: r[5],
+            numberJid: r[6],
+            presenceStatus: r[7],
+            profile: JSON.parse(r[8]),
+            synced: r[12] === 1,
+            historySync: r[13] === null ? null : JSON.parse(r[13]),
+            closeDetail: r[14],
+            event: (r[11] as EventWord | null) ?? eventWordOfState(state),
+          }
+    return (this.rec = { createdAt: r[0], status, version: r[9] ?? 1, updatedAt: r[10] ?? r[0] })
+  }
+}
+
+function changeFromRow(r: typeof changeLog.$inferSelect): ChangeRow {
+  return { accountId: r.accountId, seq: r.seq, instanceId: r.instanceId, instance: r.instance, kind: r.kind as ChangeKind, at: r.at, frame: r.frame }
 }

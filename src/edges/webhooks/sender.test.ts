@@ -38,7 +38,7 @@ function setup(cfg: Partial<SenderConfig>, answer: (n: number, signal: AbortSign
       rows.push({ id: `msg_e_1_${seq}_default`, instanceId, label: 'default', event: 'instance.state', epoch: 'e', seq, version: seq, body: `{"seq":${seq}}`, createdAt: Date.now() })
     }
     sender.planned(rows)
-    store.writeBatch({ statuses: [], configs: [], changes: [], seqs: [], outbox: rows })
+    store.writeBatch({ statuses: [], changes: [], seqs: [], outbox: rows })
     sender.committed(rows)
   }
   const list = () => outbox.list(instanceId, { limit: 500 })

@@ -146,6 +146,26 @@ export class WhatsAppSupervisor implements WhatsAppControl {
     await this.deps.sessions.wipe(instanceId)
   }
 
+  /**
+   * Ends the socket and forgets the instance without a status change or a session write: another
+   * cluster node drives it now (its lease was lost or handed over). Idempotent.
+   */
+  async relinquish(instanceId: number): Promise<void> {
+    const e = this.entries.get(instanceId)
+    if (e === undefined) return
+    e.forgotten = true
+    this.entries.delete(instanceId)
+    e.timers.clearAll()
+    this.dropSocket(e, 'stop')
+    this.notify(e)
+    await e.wiping
+  }
+
+  /** The instances with an entry here (a socket, a retry or a wait): what this node drives. */
+  driven(): number[] {
+    return [...this.entries.keys()]
+  }
+
   settingsChanged(inst: InstanceRef): void {
     const e = this.entries.get(inst.id)
     if (e === undefined) return

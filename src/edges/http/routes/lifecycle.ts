@@ -76,6 +76,8 @@ export function lifecycleRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null,
     async (ctx, p) => {
       const inst = hub.resolveInstance(p, ctx.params[0]!)
       const { unlinkSent } = await need().logout(ref(inst))
+      // The answer acknowledges `loggedout`: commit it now rather than with the write-behind.
+      hub.flush()
       sendOk(ctx, 'Instance logged out', {
         instance: { status: 'loggedout' },
         unlinkSent,
