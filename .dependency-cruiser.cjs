@@ -67,6 +67,20 @@ module.exports = {
       to: { path: [layer('hub'), layer('edges'), layer('sources'), layer('app'), layer('stream')] },
     },
     {
+      name: 'cluster-sits-between-hub-and-engine',
+      comment: 'cluster/ runs a node\'s part of the cluster (follower, leases, writers, routed commands and sockets) over the hub, the ports and the NATS engine; it never reaches an edge or the composition root.',
+      severity: 'error',
+      from: { path: layer('cluster') },
+      to: { path: [layer('edges'), layer('app'), layer('stream'), layer('client'), layer('dashboard')] },
+    },
+    {
+      name: 'only-the-root-composes-the-cluster',
+      comment: 'Nothing but app/ builds cluster pieces: edges see the cluster through ports (ClusterView, Commands).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: [layer('app'), layer('cluster')] },
+      to: { path: layer('cluster') },
+    },
+    {
       name: 'client-is-standalone',
       comment: 'The client package runs in browsers and plain Node: no server code, no runtime dependency.',
       severity: 'error',

@@ -4,6 +4,7 @@
  * so they run the same wiring. To add an edge, implement ports/edge.ts and add it to `edges`.
  */
 import { rmSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { latestVersion } from '../adapters/baileys/version.js'
@@ -13,6 +14,7 @@ import { SqliteOutbox } from '../adapters/sqlite/outbox-store.js'
 import { SqliteHistoryStore } from '../adapters/sqlite/history-store.js'
 import { WrongSecretKey } from '../adapters/sqlite/secrets.js'
 import { SqliteStore } from '../adapters/sqlite/store.js'
+import { clusterEdge } from '../edges/cluster.js'
 import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
 import { historyEdge, type HistoryEdge } from '../edges/history/index.js'
 import { createHttpServer, type HttpServer } from '../edges/http/server.js'
@@ -123,7 +125,16 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   const streams = streamEdge(http, hub, bus, cfg, clock, log)
   const webhooks = webhookEdge({ hub, writeBehind: hub, outbox: new SqliteOutbox(opened.db), bus, router: http.router, cfg, clock, log })
   const history = historyEdge({ hub, bus, store: new SqliteHistoryStore(opened.db), wa, router: http.router, clock, log, cfg })
-  const edges: Edge[] = [streams, webhooks, history]
+  const nodeId = cfg.nodeId ?? `${hostname()}:${cfg.port}`
+  // The embedded hub is a cluster of one node: ready once it serves, writing every account.
+  const view = clusterEdge(http.router, {
+    notReady: () => null,
+    info: async () => ({
+      epoch: hub.epoch,
+      nodes: [{ id: nodeId, roles: ['worker', 'edge'] as const, instances: wa?.driven().length ?? 0, accounts: hub.accounts().length, lastSeenAt: new Date(clock.now()).toISOString() }],
+    }),
+  })
+  const edges: Edge[] = [streams, webhooks, history, view]
   if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
   // Last: it serves once every route is mounted, and stops first.
   edges.push(http)

@@ -9,7 +9,7 @@
  * - bucket sh_state: accounts, instances, token hashes, settings, the status snapshot, counters, meta.
  * - bucket sh_leases (TTL = HUB_LEASE_TTL_MS): socket leases `i.<id>` and writer leases `a.<id>`.
  * - bucket sh_nodes (TTL = HUB_LEASE_TTL_MS): a heartbeat per node.
- * - bucket sh_sessions: Baileys creds and signal keys (sealed).
+ * - bucket sh_sessions: Baileys creds and signal keys (sealed; the session store makes it).
  */
 import { createHash } from 'node:crypto'
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node'
@@ -38,7 +38,6 @@ export interface Engine {
   readonly state: KV
   readonly leases: KV
   readonly nodes: KV
-  readonly sessions: KV
   readonly nodeId: string
   readonly leaseTtlMs: number
   /** Whether the connection is up now. */
@@ -80,7 +79,6 @@ export async function openEngine(o: EngineOptions): Promise<Engine> {
   const state = await kvm.create('sh_state', { history: 1 })
   const leases = await kvm.create('sh_leases', { history: 1, ttl: o.leaseTtlMs })
   const nodes = await kvm.create('sh_nodes', { history: 1, ttl: o.leaseTtlMs })
-  const sessions = await kvm.create('sh_sessions', { history: 1 })
   // kvm.create keeps an existing bucket's TTL silently: the fingerprint is the real check.
   await checkFingerprint(state, { leaseTtlMs: o.leaseTtlMs, keyId: createHash('sha256').update(o.secretKey).digest('hex').slice(0, 16) })
 
@@ -100,7 +98,6 @@ export async function openEngine(o: EngineOptions): Promise<Engine> {
     state,
     leases,
     nodes,
-    sessions,
     nodeId: o.nodeId,
     leaseTtlMs: o.leaseTtlMs,
     connected: () => up && !nc.isClosed(),

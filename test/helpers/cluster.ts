@@ -1,0 +1,91 @@
+/**
+ * A cluster on this machine for tests: a real nats-server (random port, temp store) and hub node
+ * processes (`src/app/main.ts`, simulated WhatsApp) on 127.0.0.1, each with its own port.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ADMIN } from './hub.js'
+import { startNatsServer, type NatsServer } from './nats.js'
+import { spawnHub, type HubProcess } from './process.js'
+import { until } from './wait.js'
+
+/** Every node of a test cluster shares it (the contract requires one key cluster-wide). */
+export const CLUSTER_KEY = 'a'.repeat(64)
+
+export interface TestCluster {
+  nats: NatsServer
+  /** The default account's token (printed by the first node). */
+  token: string
+  nodes: Map<string, HubProcess>
+  /** Starts a node named `id` (HUB_NODE_ID) with these extra variables. */
+  start(id: string, env?: Record<string, string>): Promise<HubProcess>
+  node(id: string): HubProcess
+  req(id: string, method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<{ status: number; json: any; headers: Headers }>
+  dispose(): Promise<void>
+}
+
+export async function startCluster(opts: { ttlMs?: number; env?: Record<string, string> } = {}): Promise<TestCluster> {
+  const nats = await startNatsServer()
+  const ttl = opts.ttlMs ?? 3000
+  const nodes = new Map<string, HubProcess>()
+  let token: string | undefined
+  const cluster: TestCluster = {
+    nats,
+    get token() {
+      return token!
+    },
+    nodes,
+    async start(id, env = {}) {
+      const dir = mkdtempSync(join(tmpdir(), `statushub-node-${id}-`))
+      const p = await spawnHub(
+        dir,
+        {
+          HUB_NATS_URL: nats.url,
+          HUB_NODE_ID: id,
+          HUB_SECRET_KEY: CLUSTER_KEY,
+          HUB_LEASE_TTL_MS: String(ttl),
+          HUB_WHATSAPP: 'simulated',
+          HUB_LOG_LEVEL: 'info',
+          ...opts.env,
+          ...env,
+        },
+        token,
+      )
+      token ??= p.token
+      nodes.set(id, p)
+      return p
+    },
+    node(id) {
+      const p = nodes.get(id)
+      if (p === undefined) throw new Error(`no node ${id}`)
+      return p
+    },
+    async req(id, method, path, o = {}) {
+      const p = cluster.node(id)
+      const res = await fetch(`${p.base}${path}`, {
+        method,
+        headers: { token: o.token ?? token!, ...(o.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      })
+      const text = await res.text()
+      let json: any = null
+      try {
+        json = JSON.parse(text)
+      } catch {}
+      return { status: res.status, json, headers: res.headers }
+    },
+    async dispose() {
+      await Promise.allSettled([...nodes.values()].map((n) => (n.child.exitCode === null ? n.kill9() : undefined)))
+      await nats.dispose()
+    },
+  }
+  return cluster
+}
+
+/** Waits until `id` answers /readyz with 200. */
+export async function ready(c: TestCluster, id: string): Promise<void> {
+  await until(async () => (await fetch(`${c.node(id).base}/readyz`)).status === 200, { what: `${id} ready`, ms: 20_000 })
+}
+
+export { ADMIN }
