@@ -171,7 +171,7 @@ export class ClusterCommands implements Commands {
     const me = this.d.nodes.me
     if (holder !== null && holder.node === me.id && holder.inc === me.inc) return this.runLocal(accountId, op, args)
     if (holder === null && this.d.worker) return this.runLocal(accountId, op, args)
-    const node = holder?.node ?? (await this.d.nodes.pickWorker('accounts'))
+    const node = holder?.node ?? (await this.d.nodes.pickWorker('accounts', { reserve: true }))
     if (node === null) throw new HubError('unavailable', 'No worker node is running: the cluster cannot write now')
     if (node === me.id && holder !== null) {
       // This node's previous incarnation holds it: it runs out within the TTL.

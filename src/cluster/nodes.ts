@@ -47,10 +47,10 @@ export class NodeDirectory {
     await this.engine.nodes.delete(K.node(this.me.id)).catch(() => undefined)
   }
 
-  /** The live nodes, this one first; cached for a quarter of a second. */
+  /** The live nodes, this one first; cached for a second (picks count on the cached copy). */
   async list(): Promise<NodeEntry[]> {
     const now = this.clock.now()
-    if (this.cache !== null && now - this.cache.at < 250) return this.cache.nodes
+    if (this.cache !== null && now - this.cache.at < 1000) return this.cache.nodes
     const nodes: NodeEntry[] = []
     for await (const key of await this.engine.nodes.keys()) {
       const e = await this.engine.nodes.get(key)
@@ -61,14 +61,20 @@ export class NodeDirectory {
     return nodes
   }
 
-  /** The live worker holding the fewest leases of `kind` (ties: this node, then by id), or null. */
-  async pickWorker(kind: 'instances' | 'accounts'): Promise<string | null> {
+  /**
+   * The live worker holding the fewest leases of `kind` (ties: this node, then by id), or null.
+   * `reserve`: the caller places one there now, so it counts one more until its next heartbeat.
+   */
+  async pickWorker(kind: 'instances' | 'accounts', opts: { reserve?: boolean } = {}): Promise<string | null> {
     const live = this.counts()
     // This node's own counts are current; the others' are as of their last heartbeat.
     const workers = (await this.list()).filter((n) => n.roles.includes('worker')).map((n) => (n.id === this.me.id ? { ...n, ...live } : n))
     if (workers.length === 0) return null
     let best = workers[0]!
     for (const n of workers) if (n[kind] < best[kind]) best = n
+    // Counted here at once: the next pick before its heartbeat must not land on it again.
+    const cached = opts.reserve === true ? this.cache?.nodes.find((n) => n.id === best.id) : undefined
+    if (cached !== undefined && cached.id !== this.me.id) cached[kind]++
     return best.id
   }
 
@@ -86,6 +92,5 @@ export class NodeDirectory {
     const c = this.counts()
     const entry: NodeEntry = { id: this.me.id, inc: this.me.inc, roles: this.me.roles, instances: c.instances, accounts: c.accounts, lastSeenAt: new Date(this.clock.now()).toISOString() }
     await this.engine.nodes.put(K.node(this.me.id), JSON.stringify(entry))
-    this.cache = null
   }
 }

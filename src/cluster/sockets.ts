@@ -166,7 +166,7 @@ export class ClusterSockets implements WhatsAppControl {
       if (req.op === 'sim') throw new HubError('conflict', 'Instance has no live socket')
       return null
     }
-    const target = await this.d.nodes.pickWorker('instances')
+    const target = await this.d.nodes.pickWorker('instances', { reserve: true })
     if (target === null) throw new HubError('unavailable', 'No worker node is running: no socket can be started')
     if (target === me.id) return this.runHere(req, true)
     return this.d.rpc.call(target, 'wa', { req, place: true }, waitFor(req))

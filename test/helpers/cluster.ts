@@ -5,6 +5,8 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { WebSocket } from 'ws'
+import { StatusClient, type ClientEvent } from '../../src/client/index.js'
 import { ADMIN } from './hub.js'
 import { startNatsServer, type NatsServer } from './nats.js'
 import { spawnHub, type HubProcess } from './process.js'
@@ -89,3 +91,44 @@ export async function ready(c: TestCluster, id: string): Promise<void> {
 }
 
 export { ADMIN }
+
+/** A StatusClient on one node that records every seq it saw (to prove none was skipped or reused). */
+export interface WatchedClient {
+  client: StatusClient
+  /** Every diff/added/removed seq, in arrival order, per epoch. */
+  seqs: number[]
+  events: ClientEvent[]
+  stop(): void
+}
+
+export function watch(c: TestCluster, id: string): WatchedClient {
+  const seqs: number[] = []
+  const events: ClientEvent[] = []
+  const client = new StatusClient({
+    url: `ws://127.0.0.1:${c.node(id).port}/ws`,
+    token: c.token,
+    WebSocket: WebSocket as never,
+    onEvent: (e) => {
+      events.push(e)
+      if (e.type === 'snapshot') seqs.length = 0
+      if (e.type === 'diff' || e.type === 'added' || e.type === 'removed') seqs.push(e.seq)
+    },
+  })
+  client.start()
+  return { client, seqs, events, stop: () => client.stop() }
+}
+
+/** Whether `seqs` climb by exactly one each (no seq skipped, none seen twice). */
+export function contiguous(seqs: readonly number[]): boolean {
+  return seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1)
+}
+
+/** The mirror as the list shows it: name → item. */
+export function mirrorOf(w: WatchedClient): Record<string, unknown> {
+  return Object.fromEntries([...w.client.mirror].sort(([a], [b]) => a.localeCompare(b)))
+}
+
+export async function listOf(c: TestCluster, id: string): Promise<Record<string, unknown>> {
+  const r = await c.req(id, 'GET', '/api/instance/list')
+  return Object.fromEntries((r.json.instances as { name: string }[]).map((i) => [i.name, i] as const).sort(([a], [b]) => a.localeCompare(b)))
+}
