@@ -40,14 +40,23 @@ export class DataDirLocked extends Error {
 export function acquireLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const path = lockPath(dataDir)
-  const db = new Database(path, { timeout: 0 })
-  try {
-    db.pragma('locking_mode = EXCLUSIVE')
-    db.exec('BEGIN EXCLUSIVE')
-  } catch (err) {
-    db.close()
-    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new DataDirLocked(dataDir, lockHolder(path))
-    throw err
+  let db: Database.Database
+  for (let attempt = 1; ; attempt++) {
+    db = new Database(path, { timeout: 0 })
+    try {
+      db.pragma('locking_mode = EXCLUSIVE')
+      db.exec('BEGIN EXCLUSIVE')
+      break
+    } catch (err) {
+      db.close()
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err
+      // A process that is itself failing to take the lock holds SQLite's shared byte range for a
+      // moment and makes us busy too: only a holder the kernel still names after a few jittered
+      // retries is a running hub.
+      const owner = lockHolder(path)
+      if (owner !== null || attempt >= BUSY_RETRIES) throw new DataDirLocked(dataDir, owner)
+      pause(2 + Math.random() * 8)
+    }
   }
   // Path-based: never a descriptor of the locked file (see the hazard above).
   chmodSync(path, 0o600)
@@ -60,7 +69,20 @@ export function acquireLock(dataDir: string): () => void {
   }
 }
 
-/** The pid holding a POSIX lock on `path`, from /proc/locks (Linux); null when it cannot tell. */
+const BUSY_RETRIES = 8
+const pauseCell = new Int32Array(new SharedArrayBuffer(4))
+function pause(ms: number): void {
+  Atomics.wait(pauseCell, 0, 0, ms)
+}
+
+/** SQLite's shared byte range: only an EXCLUSIVE holder write-locks it (os_unix.c, SHARED_FIRST). */
+const SHARED_FIRST = 0x40000002
+
+/**
+ * The pid holding SQLite's exclusive lock on `path`, from /proc/locks (Linux); null when none
+ * does or it cannot tell. A process on its way to a refusal holds read locks, and write locks
+ * only on the pending and reserved bytes below the shared range, so it is never named.
+ */
 export function lockHolder(path: string): number | null {
   try {
     const { dev, ino } = statSync(path)
@@ -71,6 +93,8 @@ export function lockHolder(path: string): number | null {
       const f = line.trim().split(/\s+/)
       const [maj, min, inode] = f[5]?.split(':') ?? []
       if (f[1] !== 'POSIX' || inode !== String(ino) || parseInt(maj!, 16) !== major || parseInt(min!, 16) !== minor) continue
+      const end = f[7] === 'EOF' ? Infinity : Number(f[7])
+      if (f[3] !== 'WRITE' || end < SHARED_FIRST) continue
       const pid = Number(f[4])
       if (Number.isInteger(pid) && pid > 0) return pid
     }
