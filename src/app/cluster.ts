@@ -173,6 +173,7 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
         await writers.release().catch((err) => log.error({ err }, 'writer handover failed'))
         await nodes.stop()
         for (const edge of order) await Promise.resolve(edge.stop()).catch((err) => log.error({ err, edge: edge.name }, 'edge stop failed'))
+        http.closeConnections()
         await undo()
         hub.stop()
       })())

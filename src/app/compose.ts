@@ -173,6 +173,7 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
       if (order[0] === http) await stopEdge(order.shift()!)
       if (wa !== null) await wa.shutdown().catch((err) => log.error({ err }, 'whatsapp shutdown failed'))
       for (const edge of order) await stopEdge(edge)
+      http.closeConnections()
       opened.close()
     })())
   try {

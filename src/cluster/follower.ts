@@ -11,7 +11,7 @@
  * sequence on every reconnect; after the stream is deleted and made again it resumes at its old
  * cursor on the new stream, so a changed creation time is treated as a lost stream (`onLost`).
  */
-import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream'
+import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream'
 import type { KvWatchEntry } from '@nats-io/kv'
 import type { Logger } from 'pino'
 import type { Engine } from '../adapters/nats/engine.js'
@@ -241,7 +241,8 @@ export class Follower {
       const now = (await this.engine.jsm.streams.info(STREAM)).created
       if (created !== undefined && now !== created) this.lost(`the change stream was made again (${created} → ${now})`)
     } catch (err) {
-      this.lost(`the change stream is gone (${err instanceof Error ? err.message : String(err)})`)
+      // Only a stream the engine says is gone; an engine that cannot be reached is not a new epoch.
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) this.lost('the change stream was deleted')
     }
   }
 

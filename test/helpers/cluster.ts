@@ -3,6 +3,7 @@
  * processes (`src/app/main.ts`, simulated WhatsApp) on 127.0.0.1, each with its own port.
  */
 import { mkdtempSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WebSocket } from 'ws'
@@ -31,6 +32,7 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
   const nats = await startNatsServer()
   const ttl = opts.ttlMs ?? 3000
   const nodes = new Map<string, HubProcess>()
+  const ports = new Map<string, number>()
   let token: string | undefined
   const cluster: TestCluster = {
     nats,
@@ -40,6 +42,9 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
     nodes,
     async start(id, env = {}) {
       const dir = mkdtempSync(join(tmpdir(), `statushub-node-${id}-`))
+      // A node keeps its port across an in-process restart (a new epoch) and a process restart.
+      const port = ports.get(id) ?? (await freePort())
+      ports.set(id, port)
       const p = await spawnHub(
         dir,
         {
@@ -49,6 +54,7 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
           HUB_LEASE_TTL_MS: String(ttl),
           HUB_WHATSAPP: 'simulated',
           HUB_LOG_LEVEL: 'info',
+          HUB_PORT: String(port),
           ...opts.env,
           ...env,
         },
@@ -85,9 +91,22 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
   return cluster
 }
 
+/** A port nothing listens on now (the kernel's pick). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
 /** Waits until `id` answers /readyz with 200. */
 export async function ready(c: TestCluster, id: string): Promise<void> {
-  await until(async () => (await fetch(`${c.node(id).base}/readyz`)).status === 200, { what: `${id} ready`, ms: 20_000 })
+  const status = () => fetch(`${c.node(id).base}/readyz`).then((r) => r.status, () => 0)
+  await until(async () => (await status()) === 200, { what: `${id} ready`, ms: 20_000, detail: () => c.node(id).out().slice(-3000) })
 }
 
 export { ADMIN }

@@ -61,6 +61,12 @@ export interface HttpServer extends Edge {
   readonly lists: ListCache
   /** The port it listens on, once started (the configured one, or the one the OS chose for 0). */
   readonly port: number
+  /**
+   * Drops every connection still open (HTTP keep-alive, WebSocket). For the composition root, once
+   * every edge has stopped: a kept-alive client would otherwise go on talking to a stopped hub,
+   * and a node restarted in-process on the same port would never hear from it.
+   */
+  closeConnections(): void
 }
 
 /** uWS's LIBUS_LISTEN_EXCLUSIVE_PORT (its typings declare the listen option only without a host). */
@@ -140,6 +146,10 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     stop() {
       if (listenSocket !== null) uWS.us_listen_socket_close(listenSocket)
       listenSocket = null
+    },
+    closeConnections() {
+      // Declared by uWS 20.30's binary, missing from its typings.
+      ;(app as TemplatedApp & { close(): void }).close()
     },
   }
 }
