@@ -14,6 +14,8 @@ import { MemoryBus } from '../adapters/memory/bus.js'
 import { MemoryHistoryStore } from '../adapters/memory/history-store.js'
 import { MemoryStore } from '../adapters/memory/store.js'
 import { openEngine, type Engine } from '../adapters/nats/engine.js'
+import { KvSimWorld } from '../adapters/nats/sim-world.js'
+import { conflictMarginMs } from '../adapters/simulated/world.js'
 import { KvSessionStore } from '../adapters/nats/session-store.js'
 import { ClusterCommands } from '../cluster/commands.js'
 import { epochOf } from '../cluster/epoch.js'
@@ -105,6 +107,14 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
     // The default account, once for the whole cluster.
     if ((await claim(engine, K.defaultAccount, () => '1', (v) => v)) !== null) first.defaultAccountToken = (await commands.createAccount('default', 100)).token
 
+    // The simulated WhatsApp is one world for the whole cluster, as the real one is.
+    let world: KvSimWorld | null = null
+    if (cfg.whatsapp === 'simulated') {
+      const w = new KvSimWorld(engine.nc, { node: nodeId, marginMs: conflictMarginMs(ttl), now: () => clock.now(), log })
+      await w.start()
+      cleanup.push(() => w.stop())
+      world = w
+    }
     let sessions: KvSessionStore | null = null
     let wa: WhatsAppSupervisor | null = null
     const statusWriter = new ClusterStatusWriter(hub, commands, leases, log)
@@ -116,7 +126,7 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       cleanup.push(() => s.close())
       const waLog = log.child({ mod: 'whatsapp' })
       const versions = cfg.whatsapp === 'baileys' ? { versions: latestVersion({ log: waLog }) } : {}
-      wa = createWhatsApp(cfg.whatsapp, { writer: statusWriter, sessions, log: waLog, ...versions, ...opts.whatsapp, options: { silentAfterMs: cfg.silentAfterMs, ...opts.whatsapp.options } })
+      wa = createWhatsApp(cfg.whatsapp, { writer: statusWriter, sessions, log: waLog, ...versions, ...(world ? { world } : {}), ...opts.whatsapp, options: { silentAfterMs: cfg.silentAfterMs, ...opts.whatsapp.options } })
     }
     const sockets = new ClusterSockets({
       engine,
@@ -131,6 +141,7 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       log,
       leaseTtlMs: ttl,
       scanMs: Math.max(250, Math.min(1000, Math.floor(ttl / 6))),
+      simConflicts: world === null ? null : () => world.conflicts(),
     })
     await rpc.serve({
       write: (a) => commands.runRemote(a as never),

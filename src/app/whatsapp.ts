@@ -8,6 +8,7 @@ import { baileysSocketFactory } from '../adapters/baileys/socket-factory.js'
 import { builtInVersion, type VersionSource } from '../adapters/baileys/version.js'
 import type { SimTiming } from '../adapters/simulated/simulated-socket.js'
 import { Simulator } from '../adapters/simulated/simulator.js'
+import type { SimWorld } from '../adapters/simulated/world.js'
 import type { Db } from '../adapters/sqlite/db.js'
 import { SqliteSessionStore } from '../adapters/sqlite/session-store.js'
 import { systemClock, type Clock } from '../ports/clock.js'
@@ -47,6 +48,8 @@ export interface WhatsAppDeps {
   }
   /** Simulated mode only: QR windows and refs, latency, backlog and keep-alive timing. */
   simulated?: Partial<SimTiming>
+  /** Simulated mode only: the world its sockets share (default: this process's). */
+  world?: SimWorld
 }
 
 export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsAppSupervisor {
@@ -58,7 +61,7 @@ export function createWhatsApp(mode: WhatsAppMode, deps: WhatsAppDeps): WhatsApp
   const versions = deps.versions ?? builtInVersion
   const common = { writer: deps.writer, sessions, version: versions, log: deps.log, timers, random, options: deps.options, clock: deps.clock }
   if (mode === 'simulated') {
-    const simulator = new Simulator({ sessions, log: deps.log, logger, timers, random, now: () => (deps.clock ?? systemClock).now(), ...deps.simulated })
+    const simulator = new Simulator({ sessions, log: deps.log, logger, timers, random, now: () => (deps.clock ?? systemClock).now(), ...deps.simulated, ...(deps.world ? { world: deps.world } : {}) })
     return new WhatsAppSupervisor({ ...common, factory: simulator.factory, simulator })
   }
   const factory = baileysSocketFactory({

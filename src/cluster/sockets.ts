@@ -51,6 +51,8 @@ export interface ClusterSocketsDeps {
   leaseTtlMs: number
   /** How often workers look for instances without a socket. */
   scanMs: number
+  /** The simulated WhatsApp's shared world (simulated mode only): answers `conflicts` on any node. */
+  simConflicts: (() => Promise<number>) | null
 }
 
 type WaOp =
@@ -79,7 +81,7 @@ export class ClusterSockets implements WhatsAppControl {
   private closed = false
 
   constructor(private readonly d: ClusterSocketsDeps) {
-    this.simulator = d.wa === null || d.wa.simulator !== null ? this.simControl() : null
+    this.simulator = d.simConflicts !== null ? this.simControl(d.simConflicts) : null
     d.leases.onLost((key) => {
       if (!key.startsWith('s.')) return
       const id = Number(key.slice(2))
@@ -281,7 +283,7 @@ export class ClusterSockets implements WhatsAppControl {
 
   // ---- the simulator, on the node with the socket ---------------------------------------------
 
-  private simControl(): SimulatorControl {
+  private simControl(conflicts: () => Promise<number>): SimulatorControl {
     const sim = (instanceId: number, call: SimCall) => this.route(instanceId, { op: 'sim', instanceId, call }) as Promise<void>
     return {
       scan: (id) => sim(id, { name: 'scan' }),
@@ -290,6 +292,7 @@ export class ClusterSockets implements WhatsAppControl {
       profile: (id, p) => sim(id, { name: 'profile', p }),
       silence: (id, ms) => sim(id, { name: 'silence', ms }),
       network: (id, mode) => this.network(id, mode),
+      conflicts,
     }
   }
 

@@ -54,6 +54,11 @@ export class ClusterStatusWriter implements StatusWriter {
     try {
       while (q.length > 0) {
         const batch = q.splice(0, 50)
+        // Checked again per batch: a node paused with patches queued wakes up without the lease.
+        if (!this.leases.holds(K.socketLease(instanceId))) {
+          q.length = 0
+          break
+        }
         try {
           await this.commands.status(accountId, instanceId, batch)
         } catch (err) {

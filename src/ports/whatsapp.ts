@@ -81,6 +81,8 @@ export interface SimulatorControl {
   silence(instanceId: number, ms: number): Promise<void>
   close(instanceId: number, code: number, message: string): Promise<void>
   online(instanceId: number, online: boolean): Promise<void>
+  /** The times two live sockets of one number overlapped past the margin (spec/cluster.md). */
+  conflicts(): Promise<number>
   profile(
     instanceId: number,
     p: { name?: string; pictureUrl?: string | null; isBusiness?: boolean; businessName?: string },

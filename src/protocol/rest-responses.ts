@@ -227,7 +227,10 @@ export const logoutAnswer = ok('Instance logged out', {
 
 /** `{"success":true,"message":<message>}` and nothing else. */
 export const done = (message: string) => ok(message, {})
-export const simStatus = ok('Simulated WhatsApp mode', { simulated: z.literal(true) })
+export const simStatus = ok('Simulated WhatsApp mode', {
+  simulated: z.literal(true),
+  conflicts: z.number().int().min(0).describe('Times two live sockets of one number overlapped for longer than max(2 s, TTL / 5); 0 in one process, where a later login closes the older at once.'),
+})
 
 export const historyAnswer = ok(z.string(), {
   instance: z.string(),

@@ -78,6 +78,8 @@ export interface SimulatedSocketOptions {
   network: SimNetworkMode
   /** Whether Baileys' shouldSyncHistoryMessage lets history through (the disableHistorySync setting). */
   syncHistory: () => boolean
+  /** Logged in (connection open): WhatsApp now counts it as the number's live socket. */
+  onOpen: () => void
   onClose: () => void
 }
 
@@ -285,6 +287,7 @@ export class SimulatedSocket implements BaileysSocketLike {
     const me = this.authState.creds.me as NonNullable<AuthenticationCreds['me']>
     this.ev.emit('creds.update', { me: { ...me } })
     this.stage = 'open'
+    this.o.onOpen()
     // Baileys' own open-time presence (markOnlineOnConnect false) is sent only with a name.
     if (me.name) this.emitConnection({ isOnline: false })
     this.emitConnection({ connection: 'open' })

@@ -11,6 +11,7 @@ import type { SimNetworkMode, SimulatorControl } from '../../ports/whatsapp.js'
 import { adaptSocket } from '../baileys/socket-adapter.js'
 import type { AuthSource, BaileysLogger } from '../baileys/creds.js'
 import { DEFAULT_SIM_TIMING, SimulatedSocket, type SimProfile, type SimTiming } from './simulated-socket.js'
+import { LocalSimWorld, type SimWorld } from './world.js'
 
 export interface SimulatorOptions extends Partial<SimTiming> {
   sessions: AuthSource
@@ -19,6 +20,8 @@ export interface SimulatorOptions extends Partial<SimTiming> {
   timers: Timers
   now: () => number
   random: () => number
+  /** Which socket of each number is live; default: this process only. A cluster shares one. */
+  world?: SimWorld
 }
 
 interface Live {
@@ -31,14 +34,18 @@ export class Simulator implements SimulatorControl {
   private readonly profiles = new Map<number, SimProfile>()
   private readonly networks = new Map<number, SimNetworkMode>()
   private readonly timing: SimTiming
+  private readonly world: SimWorld
+  private sockets = 0
 
   constructor(private readonly o: SimulatorOptions) {
+    this.world = o.world ?? new LocalSimWorld()
     this.timing = { ...DEFAULT_SIM_TIMING }
     for (const k of Object.keys(DEFAULT_SIM_TIMING) as (keyof SimTiming)[]) if (o[k] !== undefined) this.timing[k] = o[k]
   }
 
   readonly factory: SocketFactory = ({ instanceId, generation, options }) => {
     const auth = this.o.sessions.auth(instanceId)
+    const sockId = `${instanceId}.${generation}.${++this.sockets}.${Math.floor(this.o.random() * 1e9)}`
     const sock: SimulatedSocket = new SimulatedSocket({
       creds: auth.state.creds,
       timers: this.o.timers,
@@ -49,7 +56,15 @@ export class Simulator implements SimulatorControl {
       timing: this.timing,
       network: this.networks.get(instanceId) ?? 'ok',
       syncHistory: () => !options.settings().disableHistorySync,
+      onOpen: () =>
+        this.world.open(instanceId, sockId, {
+          // What WhatsApp sends the older device (Baileys: DisconnectReason.connectionReplaced).
+          replaced: () => sock.end(new Boom('Stream Errored (conflict)', { statusCode: 440 })),
+          // Baileys' keep-alive giving up (DisconnectReason.connectionLost).
+          dead: () => sock.end(new Boom('Connection was lost', { statusCode: 408 })),
+        }),
       onClose: () => {
+        this.world.close(instanceId, sockId)
         if (this.live.get(instanceId)?.sock === sock) this.live.delete(instanceId)
       },
     })
@@ -107,6 +122,11 @@ export class Simulator implements SimulatorControl {
   /** An incoming call offer; returns the call id. */
   async call(instanceId: number, from: string): Promise<string> {
     return this.socket(instanceId).sock.incomingCall(from)
+  }
+
+  /** The times two live sockets of one number overlapped past the margin (cluster-wide in a cluster). */
+  conflicts(): Promise<number> {
+    return this.world.conflicts()
   }
 
   /** Whether the instance has a live simulated socket. */

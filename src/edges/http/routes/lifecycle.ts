@@ -91,10 +91,20 @@ export function lifecycleRoutes(r: Router, hub: Hub, wa: WhatsAppControl | null,
     if (s === null || s === undefined) throw new HubError('notFound', MSG.notFound)
     return s
   }
-  r.add('get', '/api/sim/status', { tag: simTag, description: `Says whether WhatsApp is simulated. ${SIM}`, response: simStatus, errors: [404] }, (ctx) => {
-    sim()
-    sendOk(ctx, 'Simulated WhatsApp mode', { simulated: true })
-  })
+  r.add(
+    'get',
+    '/api/sim/status',
+    {
+      tag: simTag,
+      description: `Says whether WhatsApp is simulated, and how many times two live sockets of one number overlapped past the margin (cluster-wide in a cluster). ${SIM}`,
+      response: simStatus,
+      errors: [404],
+    },
+    async (ctx) => {
+      const conflicts = await sim().conflicts()
+      sendOk(ctx, 'Simulated WhatsApp mode', { simulated: true, conflicts })
+    },
+  )
   r.add(
     'post',
     '/api/sim/:instance/scan',
