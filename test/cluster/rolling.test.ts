@@ -1,0 +1,71 @@
+/**
+ * A rolling restart: SIGTERM one worker, start it again, then the next. A stopping node hands its
+ * socket and writer leases back, so its instances reconnect on the others from their saved
+ * sessions at once. The TTL here is 20 s and every wait allows 10 s: an instance that waited for
+ * its lease to expire would fail the test.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ADMIN, contiguous, listOf, mirrorOf, ready, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { until, untilValue } from '../helpers/wait.js'
+
+const TTL = 20_000
+const WITHIN = 10_000
+let c: TestCluster
+const NAMES = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6']
+
+beforeAll(async () => {
+  c = await startCluster({ ttlMs: TTL })
+  for (const id of ['a', 'b', 'c']) await c.start(id)
+  for (const id of ['a', 'b', 'c']) await ready(c, id)
+  for (const name of NAMES) expect((await c.req('a', 'POST', '/api/instance/new', { body: { name } })).status).toBe(201)
+  for (const name of NAMES) {
+    expect((await c.req('a', 'GET', `/api/instance/connect/${name}`)).json.status).toBe('qr')
+    expect((await c.req('a', 'POST', `/api/sim/${name}/scan`)).status).toBe(200)
+  }
+  for (const name of NAMES) await untilValue(() => state('a', name), (s) => s === 'connected', { what: `${name} connected`, ms: 20_000 })
+}, 90_000)
+
+afterAll(async () => {
+  await c?.dispose()
+})
+
+const state = async (node: string, name: string) => (await c.req(node, 'GET', `/api/instance/list?instanceName=${name}`)).json?.instances?.[0]?.connection.state
+
+async function sockets(via: string): Promise<Record<string, number>> {
+  const r = await c.req(via, 'GET', '/api/admin/cluster', { token: ADMIN })
+  return Object.fromEntries((r.json.nodes as { id: string; instances: number }[]).map((n) => [n.id, n.instances]))
+}
+
+describe('a rolling restart', () => {
+  let w: WatchedClient
+
+  for (const [node, via] of [
+    ['b', 'a'],
+    ['c', 'a'],
+    ['a', 'b'],
+  ] as const) {
+    it(`SIGTERM of ${node}: its leases are handed over and its instances connect again on the others without waiting for the TTL`, async () => {
+      w ??= watch(c, via)
+      await until(() => w.events.some((e) => e.type === 'snapshot'), 'the snapshot')
+      expect(await c.node(node).stop()).toBe(0)
+      await until(async () => {
+        const s = await sockets(via)
+        return s[node] === undefined && Object.values(s).reduce((sum, n) => sum + n, 0) === NAMES.length
+      }, { what: `${node}'s sockets taken over`, ms: WITHIN })
+      for (const name of NAMES) await untilValue(() => state(via, name), (s) => s === 'connected', { what: `${name} connected again`, ms: WITHIN })
+      // Writes go on at once: the account's writer lease was handed over too.
+      expect((await c.req(via, 'POST', `/api/instance/settings/${NAMES[0]}`, { body: { keepOnlineStatus: node !== 'c' } })).status).toBe(200)
+      await c.start(node)
+      await ready(c, node)
+    })
+  }
+
+  it('ends with every seq seen once and the mirror equal to every node’s list', async () => {
+    expect(contiguous(w.seqs)).toBe(true)
+    await until(async () => JSON.stringify(mirrorOf(w)) === JSON.stringify(await listOf(c, 'b')), { what: 'mirror equals list', ms: WITHIN })
+    const lists = await Promise.all(['a', 'b', 'c'].map((n) => listOf(c, n)))
+    expect(lists[0]).toEqual(lists[1])
+    expect(lists[1]).toEqual(lists[2])
+    w.stop()
+  })
+})
