@@ -63,6 +63,8 @@ type WaOp =
   | { op: 'settings'; inst: InstanceRef }
   | { op: 'sim'; instanceId: number; call: SimCall }
   | { op: 'handover'; instanceId: number }
+  /** Rebalancing: the busiest worker lets one of its sockets go and names it. */
+  | { op: 'shed' }
 
 type SimCall =
   | { name: 'scan' }
@@ -79,11 +81,17 @@ export class ClusterSockets implements WhatsAppControl {
   private scanTimer: NodeJS.Timeout | null = null
   private scanning = false
   private closed = false
+  /** When this node last took an instance from a busier one: at most one move per TTL. */
+  private lastMove: number
 
   constructor(private readonly d: ClusterSocketsDeps) {
     this.simulator = d.simConflicts !== null ? this.simControl(d.simConflicts) : null
+    // A node that just joined settles for one TTL before it asks for a share.
+    this.lastMove = d.clock.now()
     d.leases.onLost((key) => {
       if (!key.startsWith('s.')) return
+      // A node that lost a lease (paused, cut off) settles like a newcomer before it asks for more.
+      this.lastMove = d.clock.now()
       const id = Number(key.slice(2))
       void this.relinquish(id)
     })
@@ -182,6 +190,7 @@ export class ClusterSockets implements WhatsAppControl {
   private async runHere(req: WaOp, place: boolean): Promise<unknown> {
     const wa = this.d.wa
     if (wa === null || this.closed) throw new NotHolder()
+    if (req.op === 'shed') return this.shed()
     const id = req.op === 'remove' || req.op === 'sim' || req.op === 'handover' ? req.instanceId : req.inst.id
     const key = K.socketLease(id)
     if (!this.d.leases.holds(key)) {
@@ -261,6 +270,7 @@ export class ClusterSockets implements WhatsAppControl {
         if ((await this.d.nodes.pickWorker('instances')) !== this.d.nodes.me.id) return
         await this.takeOver(id)
       }
+      if (orphans.length === 0) await this.rebalance()
     } catch (err) {
       this.d.log.warn({ err }, 'failover scan failed')
     } finally {
@@ -268,7 +278,36 @@ export class ClusterSockets implements WhatsAppControl {
     }
   }
 
-  private async takeOver(id: number): Promise<void> {
+  /**
+   * A worker that joined (or came back) takes a fair share over time: when the busiest worker
+   * drives at least two more sockets than this one and this one is the least loaded, one socket
+   * moves here, at most one per TTL per node, so no rebalance drops many numbers at once.
+   */
+  private async rebalance(): Promise<void> {
+    const now = this.d.clock.now()
+    if (now - this.lastMove < this.d.leaseTtlMs) return
+    const me = this.d.nodes.me.id
+    const mine = this.driving
+    const others = (await this.d.nodes.list()).filter((n) => n.id !== me && n.roles.includes('worker'))
+    const busiest = others.reduce<(typeof others)[number] | null>((b, n) => (b === null || n.instances > b.instances ? n : b), null)
+    if (busiest === null || busiest.instances - mine < 2) return
+    if ((await this.d.nodes.pickWorker('instances')) !== me) return
+    this.lastMove = now
+    const id = (await this.d.rpc.call(busiest.id, 'wa', { req: { op: 'shed' }, place: false }, 30_000)) as number | null
+    if (id !== null && !this.closed) await this.takeOver(id, 'rebalance')
+  }
+
+  /** The `shed` request: lets this node's most recently placed socket go, for the asking node. */
+  private async shed(): Promise<number | null> {
+    const keys = this.d.leases.keys('s.')
+    if (keys.length < 2) return null
+    const id = Number(keys[keys.length - 1]!.slice(2))
+    this.d.log.info({ instance: id }, 'handing a socket to a less-loaded worker')
+    await this.let(id)
+    return id
+  }
+
+  private async takeOver(id: number, cause: 'stopped' | 'rebalance' = 'stopped'): Promise<void> {
     const inst = this.d.hub.instance(id)
     if (inst === undefined) return
     if (!(await this.d.leases.acquire(K.socketLease(id)))) return
@@ -276,7 +315,7 @@ export class ClusterSockets implements WhatsAppControl {
     const previous = await this.d.engine.state.get(K.lastOwner(id))
     const was = previous !== null && previous.operation === 'PUT' ? previous.string() : null
     await this.d.engine.state.put(K.lastOwner(id), this.d.nodes.me.id)
-    if (was !== null && was !== this.d.nodes.me.id) this.d.writeStatus(id, failoverPatch(was))
+    if (was !== null && was !== this.d.nodes.me.id) this.d.writeStatus(id, failoverPatch(was, cause))
     this.d.log.info({ instance: id, from: was }, 'took the instance over')
     this.d.wa!.restore([{ id, name: inst.name, settings: inst.config.settings, proxy: inst.config.proxy, state: inst.status.state }])
   }

@@ -190,11 +190,12 @@ export function hubRestartedPatch(): StatusPatch {
  * A cluster node took the instance over from a node that stopped (or stopped renewing): it
  * reconnects from the saved session, and says so until the new socket reports.
  */
-export function failoverPatch(previousNode: string): StatusPatch {
+export function failoverPatch(previousNode: string, cause: 'stopped' | 'rebalance' = 'stopped'): StatusPatch {
+  const message = cause === 'stopped' ? `node ${previousNode} stopped` : `moved from node ${previousNode} to balance the load`
   return {
     state: 'connecting',
-    displayStatus: `Reconnecting on another node (node ${previousNode} stopped)`,
-    reason: { code: null, name: 'failover', message: `node ${previousNode} stopped` },
+    displayStatus: `Reconnecting on another node (${message})`,
+    reason: { code: null, name: 'failover', message },
     retryAt: null,
     presenceStatus: 'unavailable',
     synced: false,
