@@ -51,6 +51,14 @@ export class NodeDirectory {
   async list(): Promise<NodeEntry[]> {
     const now = this.clock.now()
     if (this.cache !== null && now - this.cache.at < 1000) return this.cache.nodes
+    // One read at a time: concurrent placements must count on the same copy (see pickWorker).
+    this.reading ??= this.read(now).finally(() => (this.reading = null))
+    return this.reading
+  }
+
+  private reading: Promise<NodeEntry[]> | null = null
+
+  private async read(now: number): Promise<NodeEntry[]> {
     const nodes: NodeEntry[] = []
     for await (const key of await this.engine.nodes.keys()) {
       const e = await this.engine.nodes.get(key)
@@ -65,16 +73,26 @@ export class NodeDirectory {
    * The live worker holding the fewest leases of `kind` (ties: this node, then by id), or null.
    * `reserve`: the caller places one there now, so it counts one more until its next heartbeat.
    */
+  private selfReserved: { kind: 'instances' | 'accounts'; until: number }[] = []
+
   async pickWorker(kind: 'instances' | 'accounts', opts: { reserve?: boolean } = {}): Promise<string | null> {
-    const live = this.counts()
-    // This node's own counts are current; the others' are as of their last heartbeat.
-    const workers = (await this.list()).filter((n) => n.roles.includes('worker')).map((n) => (n.id === this.me.id ? { ...n, ...live } : n))
+    const nodes = await this.list()
+    // Read after the await: concurrent picks resume one by one and must see each other's reservations.
+    const now = this.clock.now()
+    this.selfReserved = this.selfReserved.filter((r) => r.until > now)
+    const live = { ...this.counts() }
+    for (const r of this.selfReserved) live[r.kind]++
+    // This node's own counts are current (plus placements not yet holding their lease); the
+    // others' are as of their last heartbeat.
+    const workers = nodes.filter((n) => n.roles.includes('worker')).map((n) => (n.id === this.me.id ? { ...n, ...live } : n))
     if (workers.length === 0) return null
     let best = workers[0]!
     for (const n of workers) if (n[kind] < best[kind]) best = n
     // Counted here at once: the next pick before its heartbeat must not land on it again.
     const cached = opts.reserve === true ? this.cache?.nodes.find((n) => n.id === best.id) : undefined
     if (cached !== undefined && cached.id !== this.me.id) cached[kind]++
+    // Here, until the placed lease is taken (a brief double count after it is harmless).
+    if (opts.reserve === true && best.id === this.me.id) this.selfReserved.push({ kind, until: now + 1000 })
     return best.id
   }
 
