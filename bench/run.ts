@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { runCluster } from './cluster.js'
 import { runCostOfChange } from './cost-of-change.js'
 import { runFanout } from './fanout.js'
 import { monoMs, sleep } from './lib/clock.js'
@@ -40,6 +41,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioOu
   resume: runResumeStorm,
   persistence: runPersistence,
   memory: runMemory,
+  cluster: runCluster,
 }
 
 export interface BenchReport {
