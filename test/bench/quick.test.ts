@@ -29,7 +29,7 @@ function runQuick(out: string): Promise<void> {
 }
 
 describe('bench --quick', () => {
-  it('runs every scenario, and every scenario reports finite numbers and a headline', { timeout: 170_000 }, async () => {
+  it('runs every scenario, and every scenario reports finite numbers and a headline', { timeout: 240_000 }, async () => {
     const out = join(dir, 'quick.json')
     await runQuick(out)
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport
