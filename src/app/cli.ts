@@ -2,7 +2,7 @@
  * @module `npm run hub -- <command>`: account administration from the command line. It works on the
  * database directly, so it refuses while a hub runs on the same data dir (the running hub's
  * snapshot would not see the change); use the REST admin endpoints then. `backup` only reads, and
- * works while the hub runs.
+ * works while the hub runs. `cluster import` moves a stopped hub's data into an empty cluster.
  */
 import pino from 'pino'
 import { SqliteStore } from '../adapters/sqlite/store.js'
@@ -19,7 +19,9 @@ const USAGE = `usage: npm run hub -- <command>
   account delete <id>                 delete an account and its instances
   account token <id>                  rotate an account's token; prints the new one
   admin token                         replace the admin token; prints the new one
-  backup <file>                       write a consistent copy of the database (works while the hub runs)`
+  backup <file>                       write a consistent copy of the database (works while the hub runs)
+  cluster import <data dir>           move an embedded hub's data into an empty cluster (HUB_NATS_URL,
+                                      HUB_SECRET_KEY and HUB_LEASE_TTL_MS as the nodes have them)`
 
 export function runCli(argv: string[], env: Record<string, string | undefined> = process.env): { code: number; out: string } {
   const [group, action, ...rest] = argv
@@ -83,8 +85,17 @@ export function runCli(argv: string[], env: Record<string, string | undefined> =
   }
 }
 
-/** Every command; `backup` is asynchronous (SQLite's online backup runs in steps). */
+/**
+ * Every command; `backup` (SQLite's online backup runs in steps) and `cluster import` (it talks
+ * to the engine) are asynchronous, the others run in runCli.
+ */
 export async function runCommand(argv: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number; out: string }> {
+  if (argv[0] === 'cluster') {
+    if (argv[1] !== 'import' || argv.length !== 3) return { code: 2, out: USAGE }
+    // Loaded only for this command: the others never load the NATS clients.
+    const { clusterImport } = await import('./cluster-import.js')
+    return clusterImport(argv[2]!, env)
+  }
   if (argv[0] !== 'backup') return runCli(argv, env)
   if (argv.length !== 2) return { code: 2, out: USAGE }
   let cfg

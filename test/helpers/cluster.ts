@@ -28,12 +28,16 @@ export interface TestCluster {
   dispose(): Promise<void>
 }
 
-export async function startCluster(opts: { ttlMs?: number; env?: Record<string, string> } = {}): Promise<TestCluster> {
-  const nats = await startNatsServer()
+/**
+ * `nats`: a server the caller started (and disposes of); `token`: an account token the nodes are
+ * asked with, for a cluster whose first node creates no default account (an imported one).
+ */
+export async function startCluster(opts: { ttlMs?: number; env?: Record<string, string>; nats?: NatsServer; token?: string } = {}): Promise<TestCluster> {
+  const nats = opts.nats ?? (await startNatsServer())
   const ttl = opts.ttlMs ?? 3000
   const nodes = new Map<string, HubProcess>()
   const ports = new Map<string, number>()
-  let token: string | undefined
+  let token: string | undefined = opts.token
   const cluster: TestCluster = {
     nats,
     get token() {
@@ -85,7 +89,7 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
     },
     async dispose() {
       await Promise.allSettled([...nodes.values()].map((n) => (n.child.exitCode === null ? n.kill9() : undefined)))
-      await nats.dispose()
+      if (opts.nats === undefined) await nats.dispose()
     },
   }
   return cluster

@@ -76,6 +76,23 @@ interface SavedEntry {
   savedAt: string
 }
 
+/** The sessions bucket's settings, for whoever creates it (this store, `cluster import`). */
+export function sessionsBucketOptions(replicas: number) {
+  return {
+    history: 1,
+    storage: StorageType.File,
+    replicas,
+    // Leader reads: a direct get may be answered by a replica that lags the last write.
+    allow_direct: false,
+  }
+}
+
+/** The sealed value of `c.<instanceId>` (written by this store, and by `cluster import`). */
+export function sealSessionEntry(box: SecretBox, creds: AuthenticationCreds, autoStart: boolean, savedAt: string): string {
+  const entry: SavedEntry = { v: 1, creds, paired: isPaired(creds), autoStart, savedAt }
+  return box.seal(JSON.stringify(entry, BufferJSON.replacer))
+}
+
 /** This node's hold on one session: the live creds object every socket generation shares. */
 interface Hold {
   readonly instanceId: number
@@ -137,13 +154,7 @@ export class KvSessionStore implements SessionPort, AuthSource {
   async start(): Promise<void> {
     const timeout = this.opts.timeoutMs ?? 5_000
     this.jsm = await jetstreamManager(this.nc, { timeout })
-    this.kv = await new Kvm(jetstream(this.nc, { timeout })).create(this.bucket, {
-      history: 1,
-      storage: StorageType.File,
-      replicas: this.opts.replicas ?? 1,
-      // Leader reads: a direct get may be answered by a replica that lags the last write.
-      allow_direct: false,
-    })
+    this.kv = await new Kvm(jetstream(this.nc, { timeout })).create(this.bucket, sessionsBucketOptions(this.opts.replicas ?? 1))
     const ready = new Promise<void>((resolve) => (this.markReady = resolve))
     await this.startWatch()
     if (await this.noCredsSaved()) this.ready()
@@ -602,14 +613,7 @@ export class KvSessionStore implements SessionPort, AuthSource {
   }
 
   private seal(creds: AuthenticationCreds, autoStart: boolean): string {
-    const entry: SavedEntry = {
-      v: 1,
-      creds,
-      paired: isPaired(creds),
-      autoStart,
-      savedAt: new Date(this.opts.now?.() ?? Date.now()).toISOString(),
-    }
-    return this.box.seal(JSON.stringify(entry, BufferJSON.replacer))
+    return sealSessionEntry(this.box, creds, autoStart, new Date(this.opts.now?.() ?? Date.now()).toISOString())
   }
 
   private decode(e: KvEntry): SavedEntry {

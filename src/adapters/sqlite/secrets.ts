@@ -71,6 +71,20 @@ export class WrongSecretKey extends Error {
 }
 
 /**
+ * Whether `box` opens this database's secrets, without changing anything: true when it opens the
+ * stored check value, or when none is stored (the database was never opened with a key).
+ */
+export function keyOpens(sqlite: Database.Database, box: SecretBox): boolean {
+  const check = sqlite.prepare('SELECT value FROM meta WHERE key = ?').get(CHECK_KEY) as { value: string } | undefined
+  if (check === undefined) return true
+  try {
+    return box.open(check.value) === CHECK_TEXT
+  } catch {
+    return false
+  }
+}
+
+/**
  * Verifies the key against the stored check value; on the first open with a key, seals every
  * plaintext secret. Returns how many values it sealed. Runs before anything else reads the database.
  */
