@@ -15,12 +15,12 @@
  * Every process is spawned here on 127.0.0.1 and stopped at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import WebSocket from 'ws'
+import { freePort, natsServerBinary } from '../src/app/loopback.js'
 import type { BenchContext, Headline, ScenarioOutput } from './lib/context.js'
 import { monoMs } from './lib/clock.js'
 import { measureHttp, pairedRatios } from './lib/measure.js'
@@ -37,17 +37,6 @@ interface Proc {
   base: string
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
 async function until(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms
   for (;;) {
@@ -57,11 +46,6 @@ async function until(check: () => Promise<boolean>, what: string, ms = 60_000): 
   }
 }
 
-function natsBinary(): string {
-  for (const d of ['/usr/sbin', '/usr/bin', ...(process.env.PATH ?? '').split(':')]) if (existsSync(join(d, 'nats-server'))) return join(d, 'nats-server')
-  throw new Error('nats-server is not installed (apt-get install -y nats-server)')
-}
-
 class World {
   readonly procs: ChildProcess[] = []
   constructor(private readonly tmp: string) {}
@@ -69,7 +53,7 @@ class World {
   async nats(): Promise<{ url: string; stop(): void }> {
     const port = await freePort()
     const dir = mkdtempSync(join(this.tmp, 'nats-'))
-    const child = spawn(natsBinary(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' })
+    const child = spawn(natsServerBinary(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' })
     this.procs.push(child)
     const url = `nats://127.0.0.1:${port}`
     await until(async () => {

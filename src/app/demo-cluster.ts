@@ -8,31 +8,23 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer, Socket } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
+import { freePort, natsServerBinary } from './loopback.js'
 
 const NAMES = ['sales', 'support', 'billing', 'ops', 'marketing', 'jakarta', 'lisbon', 'recife', 'austin', 'warsaw', 'osaka', 'nairobi']
 const NODES = ['a', 'b', 'c']
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function natsServer(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin'].filter(Boolean)
-  for (const d of dirs) if (existsSync(join(d, 'nats-server'))) return join(d, 'nats-server')
-  console.error('nats-server is not installed. On Debian or Ubuntu: sudo apt-get install -y nats-server')
-  process.exit(1)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
+  try {
+    return natsServerBinary()
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err))
+    process.exit(1)
+  }
 }
 
 const children: ChildProcess[] = []

@@ -23,21 +23,15 @@ import { applyStatusPatch, initialStatus } from '../core/status.js'
 import { hubRestartedPatch } from '../core/whatsapp/status-patch.js'
 import type { InstanceState } from '../hub/model.js'
 import type { SecretBox } from '../ports/secrets.js'
+import type { AccountRow } from '../ports/store.js'
 import { keyFilePath } from './secret-key.js'
 
 export class ImportRefused extends Error {
   override name = 'ImportRefused'
 }
 
-export interface EmbeddedAccount {
-  id: number
-  name: string
-  instanceLimit: number
-  tokenHash: string
-  createdAt: string
-  /** The account's seq in the new epoch's snapshot. */
-  seq: number
-}
+/** An account as the cluster gets it; `seq` is its seq in the new epoch's snapshot. */
+export type EmbeddedAccount = Omit<AccountRow, 'seqReserved' | 'epochSeq'>
 
 export interface EmbeddedSession {
   instanceId: number

@@ -47,11 +47,11 @@ export class NodeDirectory {
     await this.engine.nodes.delete(K.node(this.me.id)).catch(() => undefined)
   }
 
-  /** The live nodes, this one first; cached for a second (picks count on the cached copy). */
+  /** The live nodes, this one first; cached for a second. */
   async list(): Promise<NodeEntry[]> {
     const now = this.clock.now()
     if (this.cache !== null && now - this.cache.at < 1000) return this.cache.nodes
-    // One read at a time: concurrent placements must count on the same copy (see pickWorker).
+    // One read at a time: a burst of placements reads the directory once.
     this.reading ??= this.read(now).finally(() => (this.reading = null))
     return this.reading
   }
@@ -69,30 +69,28 @@ export class NodeDirectory {
     return nodes
   }
 
+  /** Placements made and not yet in the counts: this node's until its lease, others' until their heartbeat. */
+  private reserved: { node: string; kind: 'instances' | 'accounts'; until: number }[] = []
+
   /**
    * The live worker holding the fewest leases of `kind` (ties: this node, then by id), or null.
-   * `reserve`: the caller places one there now, so it counts one more until its next heartbeat.
+   * `reserve`: the caller places one there now, so it counts one more for a second (by then the
+   * lease is held here, or the other node has heartbeated its new count; a brief double count
+   * after that is harmless).
    */
-  private selfReserved: { kind: 'instances' | 'accounts'; until: number }[] = []
-
   async pickWorker(kind: 'instances' | 'accounts', opts: { reserve?: boolean } = {}): Promise<string | null> {
     const nodes = await this.list()
     // Read after the await: concurrent picks resume one by one and must see each other's reservations.
     const now = this.clock.now()
-    this.selfReserved = this.selfReserved.filter((r) => r.until > now)
-    const live = { ...this.counts() }
-    for (const r of this.selfReserved) live[r.kind]++
-    // This node's own counts are current (plus placements not yet holding their lease); the
-    // others' are as of their last heartbeat.
-    const workers = nodes.filter((n) => n.roles.includes('worker')).map((n) => (n.id === this.me.id ? { ...n, ...live } : n))
+    this.reserved = this.reserved.filter((r) => r.until > now)
+    const live = this.counts()
+    // This node's own counts are current; the others' are as of their last heartbeat.
+    const count = (n: NodeEntry) => (n.id === this.me.id ? live[kind] : n[kind]) + this.reserved.filter((r) => r.node === n.id && r.kind === kind).length
+    const workers = nodes.filter((n) => n.roles.includes('worker'))
     if (workers.length === 0) return null
     let best = workers[0]!
-    for (const n of workers) if (n[kind] < best[kind]) best = n
-    // Counted here at once: the next pick before its heartbeat must not land on it again.
-    const cached = opts.reserve === true ? this.cache?.nodes.find((n) => n.id === best.id) : undefined
-    if (cached !== undefined && cached.id !== this.me.id) cached[kind]++
-    // Here, until the placed lease is taken (a brief double count after it is harmless).
-    if (opts.reserve === true && best.id === this.me.id) this.selfReserved.push({ kind, until: now + 1000 })
+    for (const n of workers) if (count(n) < count(best)) best = n
+    if (opts.reserve === true) this.reserved.push({ node: best.id, kind, until: now + 1000 })
     return best.id
   }
 

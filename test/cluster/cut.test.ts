@@ -5,7 +5,7 @@
  * and its subscribers' mirrors equal everyone else's, every seq seen once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, contiguous, listOf, mirrorOf, ready, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { allConnected, contiguous, createAndPair, listOf, mirrorOf, ready, socketsPerNode, startCluster, stateOn, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { until, untilValue } from '../helpers/wait.js'
 
@@ -21,12 +21,8 @@ beforeAll(async () => {
   await c.start('b', { HUB_NATS_URL: proxy.url })
   await c.start('c')
   for (const id of ['a', 'b', 'c']) await ready(c, id)
-  for (const name of NAMES) expect((await c.req('a', 'POST', '/api/instance/new', { body: { name } })).status).toBe(201)
-  for (const name of NAMES) {
-    expect((await c.req('a', 'GET', `/api/instance/connect/${name}`)).json.status).toBe('qr')
-    expect((await c.req('a', 'POST', `/api/sim/${name}/scan`)).status).toBe(200)
-  }
-  for (const name of NAMES) await untilValue(() => state('a', name), (s) => s === 'connected', { what: `${name} connected`, ms: 20_000 })
+  await createAndPair(c, 'a', NAMES)
+  await allConnected(c, 'a', NAMES, 20_000)
   await until(async () => (await sockets())['b'] === 2, { what: 'two sockets on b', ms: 10_000 })
 }, 90_000)
 
@@ -35,12 +31,9 @@ afterAll(async () => {
   await proxy?.close()
 })
 
-const state = async (node: string, name: string) => (await c.req(node, 'GET', `/api/instance/list?instanceName=${name}`)).json?.instances?.[0]?.connection.state
+const state = (node: string, name: string) => stateOn(c, node, name)
 
-async function sockets(): Promise<Record<string, number>> {
-  const r = await c.req('a', 'GET', '/api/admin/cluster', { token: ADMIN })
-  return Object.fromEntries((r.json.nodes as { id: string; instances: number }[]).map((n) => [n.id, n.instances]))
-}
+const sockets = () => socketsPerNode(c, 'a')
 
 describe('a node cut from the engine', () => {
   let onA: WatchedClient
@@ -58,7 +51,7 @@ describe('a node cut from the engine', () => {
       const s = await sockets()
       return s['b'] === undefined && (s['a'] ?? 0) + (s['c'] ?? 0) === NAMES.length
     }, { what: 'b’s sockets taken over', ms: 30_000 })
-    for (const name of NAMES) await untilValue(() => state('a', name), (s) => s === 'connected', { what: `${name} connected again`, ms: 30_000 })
+    await allConnected(c, 'a', NAMES, 30_000)
     expect((await c.req('a', 'GET', '/api/sim/status')).json.conflicts).toBe(0)
   })
 

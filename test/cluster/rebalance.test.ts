@@ -4,8 +4,8 @@
  * "moved from node a to balance the load"), at most one move per TTL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, contiguous, listOf, mirrorOf, ready, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
-import { until, untilValue } from '../helpers/wait.js'
+import { allConnected, contiguous, createAndPair, listOf, mirrorOf, ready, socketsPerNode, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { until } from '../helpers/wait.js'
 
 let c: TestCluster
 const NAMES = ['m1', 'm2', 'm3', 'm4']
@@ -14,24 +14,15 @@ beforeAll(async () => {
   c = await startCluster({ ttlMs: 3000 })
   await c.start('a')
   await ready(c, 'a')
-  for (const name of NAMES) expect((await c.req('a', 'POST', '/api/instance/new', { body: { name } })).status).toBe(201)
-  for (const name of NAMES) {
-    expect((await c.req('a', 'GET', `/api/instance/connect/${name}`)).json.status).toBe('qr')
-    expect((await c.req('a', 'POST', `/api/sim/${name}/scan`)).status).toBe(200)
-  }
-  for (const name of NAMES) await untilValue(() => state(name), (s) => s === 'connected', { what: `${name} connected`, ms: 20_000 })
+  await createAndPair(c, 'a', NAMES)
+  await allConnected(c, 'a', NAMES, 20_000)
 }, 60_000)
 
 afterAll(async () => {
   await c?.dispose()
 })
 
-const state = async (name: string) => (await c.req('a', 'GET', `/api/instance/list?instanceName=${name}`)).json?.instances?.[0]?.connection.state
-
-async function sockets(): Promise<Record<string, number>> {
-  const r = await c.req('a', 'GET', '/api/admin/cluster', { token: ADMIN })
-  return Object.fromEntries((r.json.nodes as { id: string; instances: number }[]).map((n) => [n.id, n.instances]))
-}
+const sockets = () => socketsPerNode(c, 'a')
 
 describe('a worker joining a loaded cluster', () => {
   let w: WatchedClient
@@ -56,7 +47,7 @@ describe('a worker joining a loaded cluster', () => {
     await c.start('b')
     await ready(c, 'b')
     await until(async () => JSON.stringify(await sockets()) === JSON.stringify({ a: 2, b: 2 }), { what: 'two sockets each', ms: 30_000 })
-    for (const name of NAMES) await untilValue(() => state(name), (s) => s === 'connected', { what: `${name} connected`, ms: 15_000 })
+    await allConnected(c, 'a', NAMES, 15_000)
     clearInterval(track)
     const moves = w.events.flatMap((e) => (e.type === 'diff' && (e.item.connection.reason as { name?: string } | null)?.name === 'failover' ? [e.item.connection] : []))
     expect(moves.map((m) => [m.state, m.reason, m.displayStatus])).toEqual(

@@ -5,8 +5,8 @@
  * its lease to expire would fail the test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, contiguous, listOf, mirrorOf, ready, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
-import { until, untilValue } from '../helpers/wait.js'
+import { allConnected, contiguous, createAndPair, listOf, mirrorOf, ready, socketsPerNode, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { until } from '../helpers/wait.js'
 
 const TTL = 20_000
 const WITHIN = 10_000
@@ -17,24 +17,15 @@ beforeAll(async () => {
   c = await startCluster({ ttlMs: TTL })
   for (const id of ['a', 'b', 'c']) await c.start(id)
   for (const id of ['a', 'b', 'c']) await ready(c, id)
-  for (const name of NAMES) expect((await c.req('a', 'POST', '/api/instance/new', { body: { name } })).status).toBe(201)
-  for (const name of NAMES) {
-    expect((await c.req('a', 'GET', `/api/instance/connect/${name}`)).json.status).toBe('qr')
-    expect((await c.req('a', 'POST', `/api/sim/${name}/scan`)).status).toBe(200)
-  }
-  for (const name of NAMES) await untilValue(() => state('a', name), (s) => s === 'connected', { what: `${name} connected`, ms: 20_000 })
+  await createAndPair(c, 'a', NAMES)
+  await allConnected(c, 'a', NAMES, 20_000)
 }, 90_000)
 
 afterAll(async () => {
   await c?.dispose()
 })
 
-const state = async (node: string, name: string) => (await c.req(node, 'GET', `/api/instance/list?instanceName=${name}`)).json?.instances?.[0]?.connection.state
-
-async function sockets(via: string): Promise<Record<string, number>> {
-  const r = await c.req(via, 'GET', '/api/admin/cluster', { token: ADMIN })
-  return Object.fromEntries((r.json.nodes as { id: string; instances: number }[]).map((n) => [n.id, n.instances]))
-}
+const sockets = (via: string) => socketsPerNode(c, via)
 
 describe('a rolling restart', () => {
   let w: WatchedClient
@@ -52,7 +43,7 @@ describe('a rolling restart', () => {
         const s = await sockets(via)
         return s[node] === undefined && Object.values(s).reduce((sum, n) => sum + n, 0) === NAMES.length
       }, { what: `${node}'s sockets taken over`, ms: WITHIN })
-      for (const name of NAMES) await untilValue(() => state(via, name), (s) => s === 'connected', { what: `${name} connected again`, ms: WITHIN })
+      await allConnected(c, via, NAMES, WITHIN)
       // Writes go on at once: the account's writer lease was handed over too.
       expect((await c.req(via, 'POST', `/api/instance/settings/${NAMES[0]}`, { body: { keepOnlineStatus: node !== 'c' } })).status).toBe(200)
       await c.start(node)

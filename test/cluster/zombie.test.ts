@@ -6,8 +6,8 @@
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, contiguous, listOf, mirrorOf, ready, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
-import { until, untilValue } from '../helpers/wait.js'
+import { allConnected, contiguous, createAndPair, listOf, mirrorOf, ready, socketsPerNode, startCluster, stateOn, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { until } from '../helpers/wait.js'
 
 const TTL = 3000
 let c: TestCluster
@@ -17,12 +17,8 @@ beforeAll(async () => {
   c = await startCluster({ ttlMs: TTL })
   for (const id of ['a', 'b', 'c']) await c.start(id)
   for (const id of ['a', 'b', 'c']) await ready(c, id)
-  for (const name of NAMES) expect((await c.req('a', 'POST', '/api/instance/new', { body: { name } })).status).toBe(201)
-  for (const name of NAMES) {
-    expect((await c.req('a', 'GET', `/api/instance/connect/${name}`)).json.status).toBe('qr')
-    expect((await c.req('a', 'POST', `/api/sim/${name}/scan`)).status).toBe(200)
-  }
-  for (const name of NAMES) await untilValue(() => state('c', name), (s) => s === 'connected', { what: `${name} connected`, ms: 20_000 })
+  await createAndPair(c, 'a', NAMES)
+  await allConnected(c, 'c', NAMES, 20_000)
   await until(async () => (await sockets())['b'] === 2, { what: 'two sockets on b', ms: 10_000 })
 }, 90_000)
 
@@ -30,12 +26,9 @@ afterAll(async () => {
   await c?.dispose()
 })
 
-const state = async (node: string, name: string) => (await c.req(node, 'GET', `/api/instance/list?instanceName=${name}`)).json?.instances?.[0]?.connection.state
+const state = (node: string, name: string) => stateOn(c, node, name)
 
-async function sockets(): Promise<Record<string, number>> {
-  const r = await c.req('a', 'GET', '/api/admin/cluster', { token: ADMIN })
-  return Object.fromEntries((r.json.nodes as { id: string; instances: number }[]).map((n) => [n.id, n.instances]))
-}
+const sockets = () => socketsPerNode(c, 'a')
 
 /** The nodes of the live simulated sockets, as the shared world (KV bucket sh_sim) holds them. */
 async function liveSocketNodes(): Promise<string[]> {
@@ -70,7 +63,7 @@ describe('a worker paused past the lease TTL, then resumed', () => {
       const s = await sockets()
       return s['b'] === undefined && (s['a'] ?? 0) + (s['c'] ?? 0) === 6
     }, { what: 'b’s sockets taken over', ms: 30_000 })
-    for (const name of NAMES) await untilValue(() => state('c', name), (s) => s === 'connected', { what: `${name} connected again`, ms: 30_000 })
+    await allConnected(c, 'c', NAMES, 30_000)
     // The new sockets' initial sync (push name, presence) lands within a second of connected.
     let count = -1
     let since = 0
@@ -102,7 +95,7 @@ describe('a worker paused past the lease TTL, then resumed', () => {
     const first = new Map<string, unknown>()
     for (const e of later) if (e.type === 'diff' && !first.has(e.name)) first.set(e.name, e.item.connection.reason)
     for (const reason of first.values()) expect(reason).toEqual({ code: null, name: 'failover', message: expect.stringMatching(/^moved from node [ac] to balance the load$/) })
-    for (const name of NAMES) await untilValue(() => state('b', name), (s) => s === 'connected', { what: `${name} connected`, ms: 10_000 })
+    await allConnected(c, 'b', NAMES, 10_000)
   })
 
   it('ends with every seq seen once and the mirror equal to every node’s list', async () => {

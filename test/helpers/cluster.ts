@@ -3,10 +3,10 @@
  * processes (`src/app/main.ts`, simulated WhatsApp) on 127.0.0.1, each with its own port.
  */
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WebSocket } from 'ws'
+import { freePort } from '../../src/app/loopback.js'
 import { StatusClient, type ClientEvent } from '../../src/client/index.js'
 import { ADMIN } from './hub.js'
 import { startNatsServer, type NatsServer } from './nats.js'
@@ -95,18 +95,6 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
   return cluster
 }
 
-/** A port nothing listens on now (the kernel's pick). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
 /** Waits until `id` answers /readyz with 200. */
 export async function ready(c: TestCluster, id: string): Promise<void> {
   const status = () => fetch(`${c.node(id).base}/readyz`).then((r) => r.status, () => 0)
@@ -154,4 +142,39 @@ export function mirrorOf(w: WatchedClient): Record<string, unknown> {
 export async function listOf(c: TestCluster, id: string): Promise<Record<string, unknown>> {
   const r = await c.req(id, 'GET', '/api/instance/list')
   return Object.fromEntries((r.json.instances as { name: string }[]).map((i) => [i.name, i] as const).sort(([a], [b]) => a.localeCompare(b)))
+}
+
+/** The instance's `connection.state` as node `id` lists it (undefined when it does not). */
+export async function stateOn(c: TestCluster, id: string, name: string): Promise<string | undefined> {
+  return (await c.req(id, 'GET', `/api/instance/list?instanceName=${name}`)).json?.instances?.[0]?.connection.state
+}
+
+/** Waits until node `id` lists every one of `names` as connected. */
+export async function allConnected(c: TestCluster, id: string, names: readonly string[], ms: number): Promise<void> {
+  for (const name of names) await until(async () => (await stateOn(c, id, name)) === 'connected', { what: `${name} connected on ${id}`, ms })
+}
+
+/** Sockets driven per node (its socket leases), as node `via` reports them in /api/admin/cluster. */
+export async function socketsPerNode(c: TestCluster, via: string): Promise<Record<string, number>> {
+  const r = await c.req(via, 'GET', '/api/admin/cluster', { token: ADMIN })
+  return Object.fromEntries((r.json.nodes as { id: string; instances: number }[]).map((n) => [n.id, n.instances]))
+}
+
+/**
+ * Creates `names` through node `via`, then pairs each (connect answers a QR, the simulated phone
+ * scans it): one after another, or all at once with `together`. Throws on any other answer.
+ */
+export async function createAndPair(c: TestCluster, via: string, names: readonly string[], opts: { together?: boolean } = {}): Promise<void> {
+  for (const name of names) {
+    const r = await c.req(via, 'POST', '/api/instance/new', { body: { name } })
+    if (r.status !== 201) throw new Error(`creating ${name}: ${r.status} ${JSON.stringify(r.json)}`)
+  }
+  const pair = async (name: string) => {
+    const q = await c.req(via, 'GET', `/api/instance/connect/${name}`)
+    if (q.json?.status !== 'qr') throw new Error(`connecting ${name}: ${JSON.stringify(q.json)}`)
+    const s = await c.req(via, 'POST', `/api/sim/${name}/scan`)
+    if (s.status !== 200) throw new Error(`scanning ${name}: ${s.status}`)
+  }
+  if (opts.together === true) await Promise.all(names.map(pair))
+  else for (const name of names) await pair(name)
 }

@@ -5,13 +5,14 @@
  * kills it and removes the store. Every server still running when the test process exits is killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
+import { natsServerBinary } from '../../src/app/loopback.js'
 import { until } from './wait.js'
 
-export const NATS_INSTALL = 'apt-get install -y nats-server'
+export { NATS_INSTALL, natsServerBinary } from '../../src/app/loopback.js'
 
 export interface NatsServer {
   /** `nats://127.0.0.1:<port>`; stays the same across restarts. */
@@ -37,20 +38,6 @@ const running = new Set<ChildProcess>()
 process.once('exit', () => {
   for (const p of running) p.kill('SIGKILL')
 })
-
-/** The nats-server binary, or an error naming the exact install command (cluster tests never skip). */
-export function natsServerBinary(dirs = ['/usr/sbin', '/usr/bin', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)]): string {
-  for (const dir of dirs) {
-    const path = join(dir, 'nats-server')
-    try {
-      accessSync(path, constants.X_OK)
-      return path
-    } catch {
-      // not in this folder
-    }
-  }
-  throw new Error(`nats-server is not installed (looked in ${dirs.join(', ')}); install it with: ${NATS_INSTALL}`)
-}
 
 export async function startNatsServer(opts: { readyMs?: number } = {}): Promise<NatsServer> {
   const binary = natsServerBinary()

@@ -7,11 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { freePort } from '../../src/app/loopback.js'
 import { createInstances, instanceId, startTestHub, tempDir, type TestHub } from '../helpers/hub.js'
 import { until } from '../helpers/wait.js'
 
@@ -24,17 +24,6 @@ let nginx: ChildProcess
 let port: number
 let dir: string
 let nginxLog = ''
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port
-      s.close(() => resolve(p))
-    })
-  })
-}
 
 /** The example with one substitution each, failing if the line it replaces is not there exactly once. */
 function fill(conf: string, from: string, to: string): string {

@@ -138,7 +138,8 @@ export class KvSimWorld implements SimWorld {
         else await this.store().update(CONFLICTS, String(n + 1), e.revision)
         return
       } catch (err) {
-        if (!isWrongRevision(err) && !String(err).includes('exists')) throw err
+        // create on an existing key fails like a stale update: read again and retry.
+        if (!isWrongRevision(err)) throw err
       }
     }
   }
