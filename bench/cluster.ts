@@ -197,6 +197,40 @@ async function writeRate(base: string, token: string, names: string[], inFlight:
   return done / ((monoMs() - t0) / 1000)
 }
 
+/** `n` accounts of one instance each, created through `base`: each account's token and instance. */
+async function seedAccounts(base: string, n: number): Promise<{ token: string; name: string }[]> {
+  const out: { token: string; name: string }[] = []
+  for (let i = 0; i < n; i += 10) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(10, n - i) }, async (_, j) => {
+        const made = await api(base, ADMIN, 'POST', '/api/admin/accounts', { name: `bench-acct-${i + j}`, instanceLimit: 1 })
+        if (typeof made.token !== 'string') throw new Error(`account create failed: ${JSON.stringify(made)}`)
+        await api(base, made.token, 'POST', '/api/instance/new', { name: 'only' })
+        return { token: made.token as string, name: 'only' }
+      }),
+    )
+    out.push(...batch)
+  }
+  return out
+}
+
+/** Settings writes per second with `inFlight` at once for `ms`, each to the next of many accounts. */
+async function writeRateAccounts(base: string, targets: { token: string; name: string }[], inFlight: number, ms: number): Promise<number> {
+  let done = 0
+  const end = monoMs() + ms
+  const t0 = monoMs()
+  await Promise.all(
+    Array.from({ length: inFlight }, async (_, w) => {
+      for (let i = w; monoMs() < end; i += inFlight) {
+        const t = targets[i % targets.length]!
+        await api(base, t.token, 'POST', `/api/instance/settings/${t.name}`, { keepOnlineStatus: i % 2 === 0 })
+        done++
+      }
+    }),
+  )
+  return done / ((monoMs() - t0) / 1000)
+}
+
 async function rawPublishRate(url: string, inFlight: number, ms: number): Promise<number> {
   const nc = await connect({ servers: url })
   const jsm = await jetstreamManager(nc)
@@ -259,7 +293,8 @@ export async function runCluster(ctx: BenchContext): Promise<ScenarioOutput> {
   const ratios: number[] = []
   const cells: { embedded: number[]; follower: number[] } = { embedded: [], follower: [] }
   let lat: Record<'embedded' | 'writerNode' | 'otherNode' | 'publish' | 'request', number[]> = { embedded: [], writerNode: [], otherNode: [], publish: [], request: [] }
-  let writes = { fenced: 0, raw: 0 }
+  let writes = { fenced: 0, raw: 0, accounts: 0, accountsEmbedded: 0 }
+  const accountsN = 100
   try {
     ctx.log('  starting nats-server, the embedded hub and two cluster nodes')
     const nats = await w.nats()
@@ -297,7 +332,12 @@ export async function runCluster(ctx: BenchContext): Promise<ScenarioOutput> {
     }
     ctx.log('  writes per second')
     const ms = ctx.quick ? 1000 : 5000
-    writes = { fenced: await writeRate(writer.base, cToken, cNames, 32, ms), raw: await rawPublishRate(nats.url, 32, ms) }
+    const fenced = await writeRate(writer.base, cToken, cNames, 32, ms)
+    const raw = await rawPublishRate(nats.url, 32, ms)
+    ctx.log(`  writes per second over ${accountsN} accounts`)
+    const cAccounts = await seedAccounts(a.base, accountsN)
+    const eAccounts = await seedAccounts(embedded.base, accountsN)
+    writes = { fenced, raw, accounts: await writeRateAccounts(a.base, cAccounts, 32, ms), accountsEmbedded: await writeRateAccounts(embedded.base, eAccounts, 32, ms) }
   } finally {
     w.stop()
   }
@@ -329,6 +369,8 @@ export async function runCluster(ctx: BenchContext): Promise<ScenarioOutput> {
     'latency.floorRequestP50': p(lat.request, 50),
     'writes.fencedPerSec': writes.fenced,
     'writes.rawPublishPerSec': writes.raw,
+    'writes.accountsPerSec': writes.accounts,
+    'writes.accountsEmbeddedPerSec': writes.accountsEmbedded,
     'failover.seconds': failMedian,
   }
   const headline: Headline[] = [
@@ -383,6 +425,16 @@ export async function runCluster(ctx: BenchContext): Promise<ScenarioOutput> {
           ['settings write: HTTP → writer → fenced append → applied', fmtCount(writes.fenced), fmtRatio(writes.fenced / writes.raw)],
         ],
         notes: ['One account has one writer, so its writes are ordered one after another; accounts spread over workers by count.'],
+      },
+      {
+        title: `Cluster: writes per second, 32 in flight, spread over ${accountsN} accounts (one instance each), all sent to node a`,
+        headers: ['path', 'per second', 'ratio'],
+        rows: [
+          ['embedded hub, same load', fmtCount(writes.accountsEmbedded), '1.00×'],
+          ['two cluster nodes: HTTP → the account’s writer (a or b) → fenced append → applied', fmtCount(writes.accounts), fmtRatio(writes.accounts / writes.accountsEmbedded)],
+          ['one cluster account (above), for scale', fmtCount(writes.fenced), fmtRatio(writes.fenced / writes.accountsEmbedded)],
+        ],
+        notes: ['Writer leases spread over both workers, so about half of the writes are routed from a to b by request/reply; different accounts append in parallel.'],
       },
       {
         title: 'Cluster: failover',
