@@ -220,7 +220,26 @@ describe('GET /ws/:instance (RyzeAPI)', () => {
     await h.req('POST', '/api/events/websocket/ops', { body: { enabled: true } })
     const c = await openClient(h, { path: '/ws/ops', token: tokens.ops })
     const first = await c.next(() => true)
-    expect(first.event).toBe('instance.state')
+    const before = h.hub.instance(instanceId(h, 'ops'))!.item
+    // Right after the upgrade: the current state, stamped with the time of the last change (here the websocket setting).
+    expect(first).toEqual({
+      event: 'instance.state',
+      data: {
+        state: 'disconnected',
+        timestamp: before.updatedAt,
+        connectionState: 'disconnected',
+        numberJid: null,
+        presenceStatus: 'unavailable',
+        displayStatus: 'Disconnected',
+        reason: null,
+        retryAt: null,
+        since: before.connection.since,
+        synced: false,
+        historySync: null,
+        closeDetail: null,
+      },
+      instanceData: { instance: 'ops', apiInstanceName: before.apiInstanceName },
+    })
     h.hub.updateStatus(instanceId(h, 'ops'), { state: 'connected', displayStatus: 'Online', numberJid: '551100@s.whatsapp.net', presenceStatus: 'available' })
     const f = await c.next((x) => x.data.state === 'connected')
     const item = h.hub.instance(instanceId(h, 'ops'))!.item

@@ -165,6 +165,12 @@ describe('eventWordOf (the webhooks contract table)', () => {
     ['402', state('BLOCKED', { lastClose: close('temporarilyBanned', 402) }), 'temp_banned'],
     ['403', state('BLOCKED', { lastClose: close('forbidden', 403) }), 'connect_failure'],
     ['405', state('NEEDS_UPDATE'), 'client_outdated'],
+    ['406', state('BLOCKED', { lastClose: close('banned', 406) }), 'connect_failure'],
+    ['411', state('NEEDS_ATTENTION', { lastClose: close('multideviceMismatch', 411) }), 'connect_failure'],
+    ['parked after stream errors', state('NEEDS_ATTENTION', { dueAt: DUE, lastClose: close('badSession', 500) }), 'stream_error'],
+    ['parked with another close', state('NEEDS_ATTENTION', { lastClose: close('connectionClosed', 428) }), 'disconnected'],
+    ['stopped', state('STOPPED', { lastClose: close('stopped') }), 'disconnected'],
+    ['stopped after a keep-alive loss', state('STOPPED', { lastClose: close('connectionLost', 408) }), 'disconnected'],
   ])('%s: %s', (_, s, word) => {
     expect(eventWordOf(s)).toBe(word)
   })
