@@ -11,11 +11,11 @@ import { baileysLogger } from '../adapters/baileys/logger.js'
 import { latestVersion } from '../adapters/baileys/version.js'
 import { AesGcmBox, parseSecretKey } from '../adapters/crypto/secret-box.js'
 import { MemoryBus } from '../adapters/memory/bus.js'
-import { MemoryHistoryStore } from '../adapters/memory/history-store.js'
 import { MemoryStore } from '../adapters/memory/store.js'
 import { openEngine, type Engine } from '../adapters/nats/engine.js'
 import { KvSimWorld } from '../adapters/nats/sim-world.js'
 import { conflictMarginMs } from '../adapters/simulated/world.js'
+import { EngineHistoryStore } from '../adapters/nats/history-store.js'
 import { KvSessionStore } from '../adapters/nats/session-store.js'
 import { ClusterCommands } from '../cluster/commands.js'
 import { epochOf } from '../cluster/epoch.js'
@@ -93,7 +93,6 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
     const bus = new MemoryBus(log)
     const hub = new Hub(new MemoryStore(boot.preload), bus, cfg, clock, log)
     hub.start()
-    follower.follow(hub)
     cleanup.push(() => follower.stop())
 
     const leases = new Leases(engine.leases, { node: nodeId, inc }, ttl, clock, log)
@@ -152,7 +151,11 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
 
     const http = createHttpServer({ hub, commands, wa: sockets, clock, log, cfg })
     const streams = streamEdge(http, hub, bus, cfg, clock, log)
-    const history = historyEdge({ hub, bus, store: new MemoryHistoryStore(() => hub.accounts().flatMap((a) => a.ids)), wa: sockets, router: http.router, clock, log, cfg })
+    const historyStore = new EngineHistoryStore(engine, () => hub.accounts().flatMap((a) => a.ids), cfg.historyDays * 86_400_000, log)
+    await historyStore.load()
+    // Subscribed before the hub follows the stream, so no change after the preload goes unrecorded.
+    const history = historyEdge({ hub, bus, store: historyStore, wa: sockets, router: http.router, clock, log, cfg, recordsStops: false })
+    follower.follow(hub)
     const view = clusterEdge(http.router, {
       notReady: () => (engine.connected() ? null : 'This node cannot reach the cluster engine (NATS)'),
       info: async () => ({ epoch: hub.epoch, nodes: (await nodes.list()).map(({ id, roles, instances, accounts, lastSeenAt }) => ({ id, roles, instances, accounts, lastSeenAt })) }),

@@ -16,7 +16,7 @@ import type { StatusPatch } from '../core/status.js'
 import { failoverPatch } from '../core/whatsapp/status-patch.js'
 import type { Hub } from '../hub/hub.js'
 import type { Clock } from '../ports/clock.js'
-import type { ConnectResult, InstanceRef, RestoredInstance, SimNetworkMode, SimulatorControl, WhatsAppControl } from '../ports/whatsapp.js'
+import type { ConnectResult, InstanceRef, Liveness, RestoredInstance, SimNetworkMode, SimulatorControl, WhatsAppControl } from '../ports/whatsapp.js'
 import type { ConnectionState } from '../core/status.js'
 import type { WhatsAppSupervisor } from '../sources/whatsapp/supervisor.js'
 import { K } from './keys.js'
@@ -63,6 +63,7 @@ type WaOp =
   | { op: 'settings'; inst: InstanceRef }
   | { op: 'sim'; instanceId: number; call: SimCall }
   | { op: 'handover'; instanceId: number }
+  | { op: 'liveness'; instanceId: number }
   /** Rebalancing: the busiest worker lets one of its sockets go and names it. */
   | { op: 'shed' }
 
@@ -72,6 +73,10 @@ type SimCall =
   | { name: 'online'; online: boolean }
   | { name: 'profile'; p: Parameters<SimulatorControl['profile']>[1] }
   | { name: 'silence'; ms: number }
+
+const NO_LIVENESS: Liveness = { lastFrameAt: null }
+/** A history read waits this long for the driving node's answer. */
+const LIVENESS_WAIT_MS = 1000
 
 /** Ops that start a socket: with no holder, the least-loaded worker takes the lease and runs them. */
 const PLACES = new Set<WaOp['op']>(['connect', 'reconnect', 'logout', 'remove'])
@@ -125,9 +130,12 @@ export class ClusterSockets implements WhatsAppControl {
     void this.route(inst.id, { op: 'settings', inst }).catch((err) => this.d.log.debug({ err, instance: inst.id }, 'settings not passed on to a socket'))
   }
 
-  liveness(instanceId: number): { lastFrameAt: number | null } {
-    // Only the node driving the socket knows; elsewhere the history answer says null.
-    return this.d.wa?.liveness(instanceId) ?? { lastFrameAt: null }
+  /** Only the node driving the socket knows: asked once, briefly; no answer reads as unknown (null). */
+  liveness(instanceId: number): Liveness | Promise<Liveness> {
+    if (this.d.wa !== null && this.d.leases.holds(K.socketLease(instanceId))) return this.d.wa.liveness(instanceId)
+    return (this.routeOnce(instanceId, { op: 'liveness', instanceId }, LIVENESS_WAIT_MS) as Promise<Liveness | null>)
+      .then((l) => l ?? NO_LIVENESS)
+      .catch(() => NO_LIVENESS)
   }
 
   /** At start the scan restores: a node never takes every instance it finds in the snapshot. */
@@ -162,7 +170,7 @@ export class ClusterSockets implements WhatsAppControl {
     }
   }
 
-  private async routeOnce(instanceId: number, req: WaOp): Promise<unknown> {
+  private async routeOnce(instanceId: number, req: WaOp, timeoutMs = waitFor(req)): Promise<unknown> {
     const key = K.socketLease(instanceId)
     if (this.d.leases.holds(key)) return this.runHere(req, false)
     const holder = await this.d.leases.holder(key)
@@ -170,7 +178,7 @@ export class ClusterSockets implements WhatsAppControl {
     if (holder !== null) {
       // This node's previous incarnation: its lease runs out within the TTL.
       if (holder.node === me.id) throw new NotHolder()
-      return this.d.rpc.call(holder.node, 'wa', { req, place: false }, waitFor(req))
+      return this.d.rpc.call(holder.node, 'wa', { req, place: false }, timeoutMs)
     }
     if (!PLACES.has(req.op)) {
       if (req.op === 'sim') throw new HubError('conflict', 'Instance has no live socket')
@@ -191,7 +199,7 @@ export class ClusterSockets implements WhatsAppControl {
     const wa = this.d.wa
     if (wa === null || this.closed) throw new NotHolder()
     if (req.op === 'shed') return this.shed()
-    const id = req.op === 'remove' || req.op === 'sim' || req.op === 'handover' ? req.instanceId : req.inst.id
+    const id = req.op === 'remove' || req.op === 'sim' || req.op === 'handover' || req.op === 'liveness' ? req.instanceId : req.inst.id
     const key = K.socketLease(id)
     if (!this.d.leases.holds(key)) {
       if (!place || !(await this.take(id))) throw new NotHolder()
@@ -219,6 +227,8 @@ export class ClusterSockets implements WhatsAppControl {
         return null
       case 'sim':
         return this.runSim(id, req.call)
+      case 'liveness':
+        return wa.liveness(id)
     }
   }
 

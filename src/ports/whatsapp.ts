@@ -38,6 +38,10 @@ export type ConnectResult =
  * Drives the WhatsApp connections of every instance (one live socket per instance at most).
  * Implemented once over a socket factory: Baileys' makeWASocket, or simulated sockets.
  */
+export interface Liveness {
+  lastFrameAt: number | null
+}
+
 export interface WhatsAppControl {
   /** Starts a socket (unless one is live) and resolves with the current QR, a pairing code, or `connected`. */
   connect(inst: InstanceRef, opts: { number?: string; timeoutMs: number }): Promise<ConnectResult>
@@ -56,8 +60,11 @@ export interface WhatsAppControl {
   remove(instanceId: number): Promise<void>
   /** The instance's settings or proxy changed (keepOnlineStatus drives own presence; a proxy applies to the next socket). */
   settingsChanged(inst: InstanceRef): void
-  /** When the instance's socket last received a frame (epoch ms), or null when none ever did. */
-  liveness(instanceId: number): { lastFrameAt: number | null }
+  /**
+   * When the instance's socket last received a frame (epoch ms), or null when none ever did. A
+   * cluster asks the node driving the socket, hence the promise.
+   */
+  liveness(instanceId: number): Liveness | Promise<Liveness>
   /**
    * At start: reconnects every instance with a saved live session, and corrects the snapshot of
    * those it will not reconnect (a status claiming a connection the restart ended).

@@ -1,7 +1,9 @@
 /**
- * @module Connection history in memory: a cluster node's, holding what the node applied since it
- * joined (the engine keeps no history of its own; every node derives the same rows from the same
- * changes). Bounded like the SQLite one by age, keeping each instance's newest row.
+ * @module Connection history in memory: a cluster node's working copy (the engine keeps the rows
+ * in SH_HISTORY; see adapters/nats/history-store.ts). Every node derives the same rows from the
+ * same changes, and loads the engine's rows when it joins, so one row may arrive twice and out of
+ * order: rows are kept sorted by time and a row equal in time, state and reason is kept once.
+ * Bounded like the SQLite one by age, keeping each instance's newest row.
  */
 import type { HistoryRow, HistoryStore } from '../../ports/history.js'
 
@@ -15,7 +17,11 @@ export class MemoryHistoryStore implements HistoryStore {
     for (const r of rows) {
       let list = this.rows.get(r.instanceId)
       if (list === undefined) this.rows.set(r.instanceId, (list = []))
-      list.push({ ...r })
+      let i = list.length
+      while (i > 0 && list[i - 1]!.at > r.at) i--
+      let same = false
+      for (let j = i - 1; j >= 0 && list[j]!.at === r.at; j--) if (sameRow(list[j]!, r)) same = true
+      if (!same) list.splice(i, 0, { ...r })
     }
   }
 
@@ -53,4 +59,9 @@ export class MemoryHistoryStore implements HistoryStore {
     }
     return dropped
   }
+}
+
+/** The same transition: a row derived twice, or loaded from the engine and derived again. */
+export function sameRow(a: HistoryRow, b: HistoryRow): boolean {
+  return a.at === b.at && a.state === b.state && (a.reason?.name ?? null) === (b.reason?.name ?? null)
 }

@@ -30,6 +30,11 @@ export interface HistoryDeps {
   clock: Clock
   log: Logger
   cfg: HistoryConfig
+  /**
+   * Whether stopping records every connected instance as down (`hubStopped`): true for the one
+   * embedded process; false for a cluster node, whose sockets fail over to other nodes.
+   */
+  recordsStops?: boolean
 }
 
 /** The reason a row carries for the time the hub itself was down. */
@@ -116,6 +121,7 @@ export function historyEdge(d: HistoryDeps): HistoryEdge {
     stop() {
       if (pruner !== null) clearInterval(pruner)
       unsubscribe()
+      if (d.recordsStops === false) return flush()
       // The WhatsApp source has shut down by now: while the hub is down nothing is connected.
       const now = d.clock.now()
       for (const account of d.hub.accounts()) {

@@ -47,16 +47,20 @@ export function historyRoutes(r: Router, d: HistoryRouteDeps): void {
     const history = d.store.recent(inst.id, { limit, ...(since === undefined ? {} : { sinceMs: since }) })
     const createdAt = Date.parse(inst.createdAt)
     const uptime = uptimeOf(d.store.since(inst.id, Math.max(now - 86_400_000, createdAt)), createdAt, now)
-    const lastFrameAt = d.wa?.liveness(inst.id).lastFrameAt ?? null
-    sendOk(ctx, `${history.length} ${history.length === 1 ? 'entry' : 'entries'} found`, {
-      instance: inst.name,
-      history: history.map((h) => ({ at: iso(h.at), seq: h.seq, state: h.state, reason: h.reason, displayStatus: h.displayStatus })),
-      uptime,
-      liveness: {
-        lastFrameAt: lastFrameAt === null ? null : iso(lastFrameAt),
-        connectedSince: inst.status.state === 'connected' ? inst.status.since : null,
-      },
-    })
+    const answer = (lastFrameAt: number | null) =>
+      sendOk(ctx, `${history.length} ${history.length === 1 ? 'entry' : 'entries'} found`, {
+        instance: inst.name,
+        history: history.map((h) => ({ at: iso(h.at), seq: h.seq, state: h.state, reason: h.reason, displayStatus: h.displayStatus })),
+        uptime,
+        liveness: {
+          lastFrameAt: lastFrameAt === null ? null : iso(lastFrameAt),
+          connectedSince: inst.status.state === 'connected' ? inst.status.since : null,
+        },
+      })
+    const live = d.wa?.liveness(inst.id) ?? null
+    // Synchronous where the socket is local; a cluster node may have to ask another.
+    if (live instanceof Promise) return live.then((l) => answer(l.lastFrameAt))
+    answer(live === null ? null : live.lastFrameAt)
     },
   )
 }
