@@ -55,6 +55,12 @@ export interface ClusterCommandsDeps {
 }
 
 export class ClusterCommands implements Commands {
+  /**
+   * The node that last wrote each account for this one. A stale entry costs one refused request:
+   * the node asked answers NotWriter (another holds the lease) or takes the free lease itself.
+   */
+  private readonly writerNodes = new Map<number, string>()
+
   constructor(private readonly d: ClusterCommandsDeps) {}
 
   // ---- account entities: any node -------------------------------------------------------------
@@ -167,6 +173,18 @@ export class ClusterCommands implements Commands {
   }
 
   private async writeOnce<O extends keyof WriterOps>(accountId: number, op: O, args: WriterOps[O]): Promise<Written<OpValue<O>>> {
+    // The common cases cost no engine read: this node writes the account, or it knows who does.
+    if (this.d.leases.holds(K.writerLease(accountId))) return this.runLocal(accountId, op, args)
+    const known = this.writerNodes.get(accountId)
+    if (known !== undefined) {
+      try {
+        return await this.d.rpc.call<Written<OpValue<O>>>(known, 'write', { accountId, op, args })
+      } catch (err) {
+        // Moved, gone, or failed: the next try asks the engine.
+        this.writerNodes.delete(accountId)
+        throw err
+      }
+    }
     const holder = await this.d.leases.holder(K.writerLease(accountId))
     const me = this.d.nodes.me
     if (holder !== null && holder.node === me.id && holder.inc === me.inc) return this.runLocal(accountId, op, args)
@@ -177,7 +195,9 @@ export class ClusterCommands implements Commands {
       // This node's previous incarnation holds it: it runs out within the TTL.
       throw new NotWriter(accountId)
     }
-    return this.d.rpc.call<Written<OpValue<O>>>(node, 'write', { accountId, op, args })
+    const out = await this.d.rpc.call<Written<OpValue<O>>>(node, 'write', { accountId, op, args })
+    this.writerNodes.set(accountId, node)
+    return out
   }
 
   /** The `write` request another node sends: run here as the writer, or say who should. */
