@@ -30,6 +30,7 @@ import { Writers } from '../cluster/writer.js'
 import { clusterEdge } from '../edges/cluster.js'
 import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
 import { historyEdge } from '../edges/history/index.js'
+import { metricsEdge } from '../edges/metrics/index.js'
 import { createHttpServer, type HttpServer } from '../edges/http/server.js'
 import { streamEdge, type StreamEdge } from '../edges/stream/index.js'
 import { newSigningSecret } from '../edges/webhooks/signing.js'
@@ -162,6 +163,8 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
     })
     const edges: Edge[] = [streams, history, view]
     if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
+    const cluster = { leases: (kind: 'instance' | 'account') => leases.count(kind === 'instance' ? 's.' : 'w.'), engineConnected: () => engine.connected() }
+    edges.push(metricsEdge({ router: http.router, hub, bus, cfg, sources: [...edges, http], cluster }))
     edges.push(http)
 
     const started: Edge[] = []

@@ -18,6 +18,7 @@ import { clusterEdge } from '../edges/cluster.js'
 import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
 import { historyEdge, type HistoryEdge } from '../edges/history/index.js'
 import { createHttpServer, type HttpServer } from '../edges/http/server.js'
+import { metricsEdge } from '../edges/metrics/index.js'
 import { streamEdge, type StreamEdge } from '../edges/stream/index.js'
 import { newSigningSecret } from '../edges/webhooks/signing.js'
 import { webhookEdge, type WebhookEdge } from '../edges/webhooks/index.js'
@@ -136,6 +137,7 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
   })
   const edges: Edge[] = [streams, webhooks, history, view]
   if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
+  edges.push(metricsEdge({ router: http.router, hub, bus, cfg, sources: [...edges, http] }))
   // Last: it serves once every route is mounted, and stops first.
   edges.push(http)
 

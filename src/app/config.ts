@@ -114,6 +114,10 @@ const FIELDS = {
   silentAfterMs: ['HUB_SILENT_AFTER_MS', int(120_000, 1_000)],
   /** Connection history rows are kept at least this many days. */
   historyDays: ['HUB_HISTORY_DAYS', int(7, 7, 3650)],
+  /** The Bearer token `GET /metrics` takes when set; unset, it takes the admin token. */
+  metricsToken: ['HUB_METRICS_TOKEN', z.string().min(16, 'must be at least 16 characters').optional()],
+  /** Per-account series on `/metrics`, labelled with account names (their count is the number of accounts). */
+  metricsPerAccount: ['HUB_METRICS_PER_ACCOUNT', bool(false)],
   /** Cluster mode when set: the NATS server(s), comma-separated. */
   natsUrl: ['HUB_NATS_URL', z.string().regex(/^nats:\/\/[^\s,]+(,\s*nats:\/\/[^\s,]+)*$/, 'must be nats://host:port, or a comma-separated list of them').optional()],
   /** Unique per node; default hostname:port. Letters, digits, `-`, `_`, `.`, `:`. */
@@ -132,7 +136,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values are never echoed in an error. */
-const SECRET_VARIABLES = new Set(['HUB_ADMIN_TOKEN', 'HUB_SECRET_KEY'])
+const SECRET_VARIABLES = new Set(['HUB_ADMIN_TOKEN', 'HUB_SECRET_KEY', 'HUB_METRICS_TOKEN'])
 
 const schema = z.object(Object.fromEntries(Object.values(FIELDS).map(([env, type]) => [env, type])))
 

@@ -542,6 +542,16 @@ export class Hub implements StatusWriter, WriteBehind {
     return this.persist.stats
   }
 
+  /** Rows waiting for the next write-behind transaction (statuses, changes, outbox rows). */
+  get persistPending(): number {
+    return this.persist.pending
+  }
+
+  /** `fn` hears how long each write-behind transaction took, in seconds (one observer). */
+  observePersist(fn: (seconds: number) => void): void {
+    this.persist.onBatch = fn
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   private mustAccount(id: number): AccountState {

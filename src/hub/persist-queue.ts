@@ -4,6 +4,7 @@
  * latest value of a dirty row is written. What the API acknowledges (settings included) is not
  * queued here: the hub writes it through the store before answering.
  */
+import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import type { AccountState, LiveInstance } from './model.js'
 import type { OutboxRow } from '../ports/outbox.js'
@@ -19,6 +20,8 @@ export class PersistQueue {
   private failures = 0
   /** Transactions and rows written since start, for the benchmarks. */
   readonly stats = { transactions: 0, rows: 0 }
+  /** Told how long each written batch took, in seconds (once per transaction, never per change). */
+  onBatch: ((seconds: number) => void) | null = null
 
   constructor(
     private readonly store: HubStore,
@@ -71,6 +74,7 @@ export class PersistQueue {
       seqs: [...this.seqs.values()].map((a) => ({ accountId: a.id, seq: a.seq })),
       outbox: this.outbox,
     }
+    const started = performance.now()
     try {
       this.store.writeBatch(batch)
     } catch (err) {
@@ -82,6 +86,7 @@ export class PersistQueue {
       return
     }
     this.failures = 0
+    this.onBatch?.((performance.now() - started) / 1000)
     this.stats.transactions++
     this.stats.rows += batch.statuses.length + batch.changes.length + batch.seqs.length + batch.outbox.length
     this.statuses.clear()

@@ -11,5 +11,13 @@ export interface Edge {
   start?(): void | Promise<void>
   stop(): void | Promise<void>
   /** Registers this edge's series; values are computed at scrape time, never on a hot path. */
-  metrics?(registry: Registry): void
+  metrics?(registry: Registry, opts: MetricsOptions): void
+}
+
+export interface MetricsOptions {
+  /**
+   * With HUB_METRICS_PER_ACCOUNT, the name of an account by id (undefined once deleted), for
+   * series labelled `account`; null otherwise, and then no label names an account or instance.
+   */
+  accountName: ((accountId: number) => string | undefined) | null
 }

@@ -274,3 +274,7 @@ export const sseStream = z.string().describe(
 
 /** The API description itself (its own shape is OpenAPI's). */
 export const openApiDocument = z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+
+export const metricsText = z.string().describe(
+  'The Prometheus text exposition format (version 0.0.4), from prom-client: the statushub_* series and the default Node metrics (process_*, nodejs_*).',
+)

@@ -5,6 +5,7 @@
  */
 import { MSG } from '../../core/errors.js'
 import type { Principal } from '../../hub/model.js'
+import { hashToken, sameHash } from '../../hub/tokens.js'
 import type { Clock } from '../../ports/clock.js'
 import { Cors } from './cors.js'
 import { sendError, type Ctx } from './http.js'
@@ -14,12 +15,15 @@ export interface GateLimits {
   rateLimitPerMin: number
   createRateLimitPerMin: number
   unauthRateLimitPerMin: number
+  /** HUB_METRICS_TOKEN: when set, the only token `GET /metrics` takes. */
+  metricsToken?: string | undefined
 }
 
 export class Gate {
   readonly perToken: RateLimiter
   readonly perCreate: RateLimiter
   readonly perAddress: RateLimiter
+  private readonly metricsTokenHash: string | null
 
   constructor(
     private readonly hub: { authenticate(token: string): Principal | null },
@@ -31,6 +35,7 @@ export class Gate {
     this.perToken = new RateLimiter(limits.rateLimitPerMin, clock)
     this.perCreate = new RateLimiter(limits.createRateLimitPerMin, clock)
     this.perAddress = new RateLimiter(limits.unauthRateLimitPerMin, clock)
+    this.metricsTokenHash = limits.metricsToken === undefined ? null : hashToken(limits.metricsToken)
   }
 
   pass(ctx: Ctx, opts: { create?: boolean } = {}): Principal | null {
@@ -42,6 +47,33 @@ export class Gate {
     this.headers(ctx, d)
     if (!d.allowed) return this.tooMany(ctx, d)
     return p
+  }
+
+  /**
+   * A scrape of `GET /metrics`: HUB_METRICS_TOKEN when it is set (and then nothing else, the admin
+   * token included), otherwise the admin token; limited per token like every request. False when
+   * it was refused (answered already): 401 for a missing or wrong token, 403 for a tenant's token
+   * where the admin token is asked for.
+   */
+  passScrape(ctx: Ctx): boolean {
+    if (ctx.token === null) return this.refuse(ctx, MSG.missingToken) !== null
+    let key: string
+    if (this.metricsTokenHash !== null) {
+      if (!sameHash(hashToken(ctx.token), this.metricsTokenHash)) return this.refuse(ctx, MSG.invalidToken) !== null
+      key = this.metricsTokenHash
+    } else {
+      const p = this.hub.authenticate(ctx.token)
+      if (p === null) return this.refuse(ctx, MSG.invalidToken) !== null
+      if (p.kind !== 'admin') {
+        sendError(ctx, 403, MSG.adminOnly)
+        return false
+      }
+      key = p.tokenHash
+    }
+    const d = this.perToken.take(key)
+    this.headers(ctx, d)
+    if (!d.allowed) return this.tooMany(ctx, d) !== null
+    return true
   }
 
   /**

@@ -7,6 +7,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js'
 import type { Logger } from 'pino'
 import { HubError, MSG } from '../../core/errors.js'
 import type { Representation } from './compress.js'
+import type { RouteCounts } from './served.js'
 import { HTTP_STATUS, statusLine } from './status.js'
 
 export const MAX_BODY_BYTES = 64 * 1024
@@ -35,6 +36,8 @@ export interface Ctx {
   done: boolean
   /** Headers every response of this request carries (CORS, then the rate limits). */
   headers: readonly [string, string][]
+  /** The route's answers by status (the metrics edge reads them); every answer adds its status once. */
+  readonly counts: RouteCounts | null
 }
 
 class RequestCtx implements Ctx {
@@ -53,6 +56,7 @@ class RequestCtx implements Ctx {
     readonly lastEventId: string,
     readonly acceptEncoding: string,
     readonly head: boolean,
+    readonly counts: RouteCounts | null,
   ) {}
 
   get query(): URLSearchParams {
@@ -91,15 +95,18 @@ export interface RouteShape {
   acceptEncoding: boolean
   /** Registered for HEAD: answers without a body. */
   head: boolean
+  /** Where the route's answers are counted (null: not counted). */
+  counts: RouteCounts | null
 }
 
-export function routeShape(method: string, pattern: string, opts: { lastEventId?: boolean; acceptEncoding?: boolean } = {}): RouteShape {
+export function routeShape(method: string, pattern: string, opts: { lastEventId?: boolean; acceptEncoding?: boolean; counts?: RouteCounts } = {}): RouteShape {
   return {
     name: `${method.toUpperCase()} ${pattern}`,
     paramCount: (pattern.match(/\/:/g) ?? []).length,
     lastEventId: opts.lastEventId === true,
     acceptEncoding: opts.acceptEncoding === true,
     head: method === 'head',
+    counts: opts.counts ?? null,
   }
 }
 
@@ -126,6 +133,7 @@ export function readCtx(res: HttpResponse, req: HttpRequest, shape: RouteShape):
     shape.lastEventId ? req.getHeader('last-event-id') : '',
     shape.acceptEncoding ? req.getHeader('accept-encoding') : '',
     shape.head,
+    shape.counts,
   )
 }
 
@@ -190,6 +198,7 @@ export function sendBytes(
 ): void {
   if (ctx.done) return
   ctx.done = true
+  ctx.counts?.add(status)
   const res = ctx.res
   res.cork(() => {
     res.writeStatus(statusLine(status)).writeHeader('Content-Type', contentType)
@@ -214,6 +223,7 @@ export function endHead(res: HttpResponse, body: Buffer | string): void {
 export function sendNotModified(ctx: Ctx, extra: readonly [string, string][]): void {
   if (ctx.done) return
   ctx.done = true
+  ctx.counts?.add(304)
   const res = ctx.res
   res.cork(() => {
     res.writeStatus('304 Not Modified')

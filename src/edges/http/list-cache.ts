@@ -51,6 +51,9 @@ export class ListCache {
   private readonly cache: LRUCache<string, ListBody>
   /** Compressed representations made so far (one per body and coding, never one per request). */
   compressions = 0
+  /** Lists answered from the cache, and lists that had to be rendered, since start. */
+  hits = 0
+  misses = 0
 
   /** `renders` charges each account for the bytes it makes the hub render (cache misses). */
   constructor(
@@ -100,7 +103,11 @@ export class ListCache {
   private render(shape: ItemShape, account: AccountView, key: string, select: () => InstanceView[]): ListBody {
     const cacheKey = `${shape}\u0000${account.id}\u0000${key}`
     const hit = this.cache.get(cacheKey)
-    if (hit !== undefined && hit.seq === account.seq) return hit
+    if (hit !== undefined && hit.seq === account.seq) {
+      this.hits++
+      return hit
+    }
+    this.misses++
     // Charged after the render (its size is known then); a spent budget refuses the next one.
     if (!this.renders.allows(account.id)) throw new HubError('rateLimited', MSG.rateLimited, 1)
     const epoch = this.hub.epoch

@@ -37,6 +37,7 @@ const WHO: Record<string, string> = {
   admin: 'Token: the admin token.',
   tenant: "Token: a TokenAccount, or the instance's TokenInstance.",
   account: 'Token: a TokenAccount.',
+  metrics: 'Token: `HUB_METRICS_TOKEN` when it is set (then no other token, the admin token included), otherwise the admin token.',
 }
 
 const DESCRIPTION = `statushub: the realtime status of WhatsApp instances, over REST (RyzeAPI and Wachat list shapes) and streams.

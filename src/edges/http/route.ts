@@ -19,10 +19,14 @@ import type { Cors } from './cors.js'
 import type { Gate } from './gate.js'
 import { ambiguousFraming, endHead, readCtx, readJson, routeShape, sendFailure, watchAbort, writeHeaders, type Ctx, type Method, type RouteShape } from './http.js'
 import { parseBody } from './routes/parse.js'
+import { Served } from './served.js'
 import { statusLine } from './status.js'
 
-/** Who may call a route: nobody needs a token, the admin token, account or instance tokens, account tokens only. */
-export type Who = 'public' | 'admin' | 'tenant' | 'account'
+/**
+ * Who may call a route: nobody needs a token, the admin token, account or instance tokens, account
+ * tokens only, or a scraper (HUB_METRICS_TOKEN when set, otherwise the admin token).
+ */
+export type Who = 'public' | 'admin' | 'tenant' | 'account' | 'metrics'
 
 /** A route's query: an object of optional (or required) string-valued fields. */
 export type QuerySchema = z.ZodObject<Record<string, z.ZodType<unknown, string | undefined>>>
@@ -54,7 +58,7 @@ export interface RouteSpec<W extends Who = Who, B extends z.ZodType | undefined 
   /** The success status (default 200). */
   status?: 200 | 201
   /** The success answer's content type (default application/json). */
-  produces?: 'application/json' | 'text/event-stream'
+  produces?: 'application/json' | 'text/event-stream' | 'text/plain'
   /**
    * Error statuses beyond those the route's kind always may answer (401, 403 and 429 with a token;
    * 404 with a path parameter; 400 with a body or a query).
@@ -80,7 +84,7 @@ type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined
 
 export type Handler<W extends Who = Who, B extends z.ZodType | undefined = undefined, Q extends QuerySchema | undefined = undefined> = (
   ctx: Ctx,
-  p: W extends 'public' ? null : Principal,
+  p: W extends 'public' | 'metrics' ? null : Principal,
   body: Parsed<B>,
   query: Q extends QuerySchema ? z.output<Q> : Record<string, never>,
 ) => void | Promise<void>
@@ -122,6 +126,8 @@ export class Router {
   private readonly paths = new Map<string, PathMethods>()
   private readonly table: RegisteredRoute[] = []
   private readonly cors: Cors
+  /** Answers per route and status, read by the metrics edge. */
+  readonly served = new Served()
 
   constructor(
     readonly app: TemplatedApp,
@@ -140,6 +146,12 @@ export class Router {
   allow(pattern: string, ...methods: (Method | 'head')[]): void {
     const known = this.path(pattern)
     for (const m of methods) known.add(m)
+  }
+
+  /** The shape of a route mounted outside the table (a WebSocket upgrade), its answers counted with the others. */
+  shape(method: string, pattern: string): RouteShape {
+    const name = `${method.toUpperCase()} ${pattern}`
+    return routeShape(method, pattern, { counts: this.served.route(name) })
   }
 
   /** A plain GET resource (a page, a file) that answers HEAD too; outside the route table. */
@@ -161,9 +173,12 @@ export class Router {
     const reads = { lastEventId: spec.lastEventId === true, acceptEncoding: spec.compress === true }
     const run = this.runner(spec as RouteSpec, handler as unknown as Handler<Who, z.ZodType | undefined, QuerySchema | undefined>)
     const body = spec.body !== undefined
+    const verb = method === 'del' ? 'delete' : method
+    const counts = this.served.route(`${name} ${pattern}`)
+    const headCounts = method === 'get' ? this.served.route(`HEAD ${pattern}`) : null
     for (const path of [pattern, `${pattern}/`]) {
-      this.mount(method, path, routeShape(method === 'del' ? 'delete' : method, pattern, reads), run, body)
-      if (method === 'get') this.mount('head', path, routeShape('head', pattern, reads), run, false)
+      this.mount(method, path, routeShape(verb, pattern, { ...reads, counts }), run, body)
+      if (headCounts !== null) this.mount('head', path, routeShape('head', pattern, { ...reads, counts: headCounts }), run, false)
     }
   }
 
@@ -176,7 +191,9 @@ export class Router {
     return (ctx) => {
       try {
         let p: Principal | null = null
-        if (who !== 'public') {
+        if (who === 'metrics') {
+          if (!this.gate.passScrape(ctx)) return
+        } else if (who !== 'public') {
           p = this.gate.pass(ctx, gateOpts)
           if (p === null) return
           if (who === 'admin' && p.kind !== 'admin') throw new HubError('forbidden', MSG.adminOnly)
@@ -226,7 +243,12 @@ export class Router {
     this.paths.set(pattern, known)
     const methods = known
     const cors = this.cors
+    // Any other method is one label, so a client cannot mint label values; the trailing-slash twin counts as its route.
+    const label = pattern.length > 1 && pattern.endsWith('/') ? pattern.slice(0, -1) : pattern
+    const refused = this.served.route(`OTHER ${label}`)
+    const options = this.served.route(`OPTIONS ${label}`)
     this.app.any(pattern, (res, req) => {
+      refused.add(405)
       const head = req.getMethod() === 'head'
       const corsHeaders = cors.enabled ? cors.responseHeaders(req.getHeader('origin')) : null
       res.cork(() => {
@@ -237,6 +259,7 @@ export class Router {
       })
     })
     this.app.options(pattern, (res, req) => {
+      options.add(204)
       const origin = cors.enabled ? req.getHeader('origin') : ''
       const preflight = cors.enabled ? cors.preflight(origin, req.getHeader('access-control-request-method'), methods.allow) : null
       res.cork(() => {

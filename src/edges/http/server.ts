@@ -23,10 +23,12 @@ import { sendBytes, sendRepresentation } from './http.js'
 import { ListCache } from './list-cache.js'
 import { loadUws } from './load.js'
 import { Router } from './route.js'
+import { UNMATCHED } from './served.js'
 import { adminRoutes } from './routes/admin.js'
 import { instanceRoutes } from './routes/instances.js'
 import { integrationRoutes } from './routes/integrations.js'
 import { buildOpenApi } from './openapi.js'
+import { httpSeries } from '../metrics/http-series.js'
 import { lifecycleRoutes } from './routes/lifecycle.js'
 import { StaticBody } from './static-body.js'
 import { statusLine } from './status.js'
@@ -83,6 +85,7 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
   const gate = new Gate(deps.hub, cfg, deps.clock, new Cors(cfg.corsOrigins))
   const router = new Router(app, gate, deps.log)
   const lists = new ListCache(deps.hub, cfg.listCacheBytes, new AccountBudget(cfg.accountRenderBytesPerSec, deps.clock))
+  const unmatched = router.served.route(UNMATCHED)
   let listenSocket: us_listen_socket | null = null
   let port = 0
 
@@ -126,9 +129,13 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     get port() {
       return port
     },
+    metrics(registry) {
+      httpSeries(registry, { served: router.served, lists })
+    },
     start() {
       // Registered last: uWS prefers static and parameter routes over this wildcard anyway.
       app.any('/*', (res) => {
+        unmatched.add(404)
         res.cork(() => res.writeStatus(statusLine(404)).writeHeader('Content-Type', 'application/json').end(NOT_FOUND))
       })
       return new Promise<void>((resolve, reject) => {

@@ -17,6 +17,7 @@ import type { BusSubscriber, Change, ChangeRecord } from '../../ports/bus.js'
 import { CLOSE } from '../../protocol/close-codes.js'
 import { Folder, type Foldable } from '../../stream/fold.js'
 import type { StreamSource } from '../../stream/plan.js'
+import type { StreamCounts } from './counts.js'
 import type { Frame, SocketRegistry, StreamSocket, Ws } from './sockets.js'
 import { topic } from './sockets.js'
 import { applyTopics, dropTopics } from './topics.js'
@@ -75,6 +76,7 @@ export class Fanout implements BusSubscriber {
     private readonly registry: SocketRegistry,
     private readonly hub: Pick<StreamSource, 'changesAfter' | 'account'>,
     private readonly limits: FanoutLimits,
+    private readonly counts: StreamCounts,
   ) {
     this.sweepTimer = setInterval(() => this.sweep(), 50)
     this.sweepTimer.unref()
@@ -82,8 +84,16 @@ export class Fanout implements BusSubscriber {
 
   onChange(r: ChangeRecord): void {
     const bytes = Buffer.from(r.frame)
-    this.app.publish(topic.account(r.accountId), bytes)
-    if (r.kind !== 'added') this.app.publish(topic.instance(r.instanceId), bytes)
+    const app = this.app
+    const account = topic.account(r.accountId)
+    // A socket is on the account topic or on instance topics, never both: no frame counts twice.
+    this.counts.frames += app.numSubscribers(account)
+    app.publish(account, bytes)
+    if (r.kind !== 'added') {
+      const instance = topic.instance(r.instanceId)
+      this.counts.frames += app.numSubscribers(instance)
+      app.publish(instance, bytes)
+    }
     this.stats.published++
 
     const detached = this.registry.detached.get(r.accountId)
@@ -226,6 +236,7 @@ export class Fanout implements BusSubscriber {
         const f = s.head.shift()!
         this.sent(s, f.length)
         ws.send(f)
+        this.counts.frames++
       }
       while (s.head.length === 0 && s.parts !== null && ws.getBufferedAmount() < bound) this.fragment(ws, d, s)
     })
@@ -240,7 +251,10 @@ export class Fanout implements BusSubscriber {
         ws.cork(() => {
           for (; i < page.length && ws.getBufferedAmount() < bound; i++) {
             const c = page[i]!
-            if (this.followsCatchup(d, s, c)) ws.send(c.frame)
+            if (this.followsCatchup(d, s, c)) {
+              ws.send(c.frame)
+              this.counts.frames++
+            }
             s.after = c.seq
           }
         })
@@ -272,6 +286,7 @@ export class Fanout implements BusSubscriber {
     else ws.sendFragment(chunk)
     s.fragmenting = !last
     if (!last) return
+    this.counts.frames++
     s.parts = null
     for (const f of d.control.splice(0)) ws.send(f)
   }
@@ -335,11 +350,13 @@ export class Fanout implements BusSubscriber {
     ws.cork(() => {
       for (const f of frames) ws.send(f)
     })
+    this.counts.frames += frames.length
     this.rejoin(ws)
   }
 
   private slowClose(ws: Ws, reason = 'slow consumer'): void {
     this.stats.slowClosed++
+    this.counts.slowConsumers++
     ws.end(CLOSE.slowConsumer, reason)
   }
 

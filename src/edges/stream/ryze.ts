@@ -13,7 +13,8 @@ import type { BusSubscriber, ChangeRecord } from '../../ports/bus.js'
 import { isStateChange, stateEvent } from '../../protocol/instance-state.js'
 import type { StreamSource } from '../../stream/plan.js'
 import type { Gate } from '../http/gate.js'
-import { routeShape } from '../http/http.js'
+import type { RouteShape } from '../http/http.js'
+import type { StreamCounts } from './counts.js'
 import { topic, type RyzeSocket, type SocketData, type SocketRegistry } from './sockets.js'
 import { socketBehavior, upgradeWith, type WsLimits } from './ws-route.js'
 
@@ -28,13 +29,16 @@ export class RyzeSockets implements BusSubscriber {
    */
   private readonly websocket = new Map<number, { config: WebsocketSummary; sockets: number }>()
 
-  constructor(private readonly app: TemplatedApp) {}
+  constructor(
+    private readonly app: TemplatedApp,
+    private readonly counts: StreamCounts,
+  ) {}
 
-  mount(deps: { hub: StreamSource; gate: Gate; registry: SocketRegistry; log: Logger; limits: WsLimits }): void {
+  mount(deps: { hub: StreamSource; gate: Gate; shape: RouteShape; registry: SocketRegistry; log: Logger; limits: WsLimits }): void {
     const { hub, gate, registry, log, limits } = deps
     this.app.ws<SocketData>('/ws/:instance', {
       ...socketBehavior(limits),
-      upgrade: upgradeWith(gate, log, routeShape('get', '/ws/:instance'), (ctx, p): RyzeSocket => {
+      upgrade: upgradeWith(gate, log, deps.shape, (ctx, p): RyzeSocket => {
         const inst = hub.resolveInstance(p, ctx.params[0]!)
         if (!inst.config.websocket.enabled) {
           throw new HubError('invalid', `WebSocket is not enabled for this instance. Configure it first using POST /api/events/websocket/${inst.name}`)
@@ -50,7 +54,10 @@ export class RyzeSockets implements BusSubscriber {
         entry.sockets++
         this.websocket.set(inst.id, entry)
         ws.subscribe(topic.ryze(inst.id))
-        if (wantsState(entry.config)) ws.send(JSON.stringify(stateEvent({ ...inst, instance: inst.name, time: inst.updatedAt, event: inst.status.event, connection: inst.item.connection })))
+        if (wantsState(entry.config)) {
+          ws.send(JSON.stringify(stateEvent({ ...inst, instance: inst.name, time: inst.updatedAt, event: inst.status.event, connection: inst.item.connection })))
+          this.counts.frames++
+        }
       },
       message: () => {},
       close: (ws) => {
@@ -70,7 +77,11 @@ export class RyzeSockets implements BusSubscriber {
     if (enabled !== undefined || events !== undefined) {
       entry.config = { enabled: (enabled as boolean | undefined) ?? entry.config.enabled, events: (events as string[] | undefined) ?? entry.config.events }
     }
-    if (wantsState(entry.config) && isStateChange(r.kind, r.changes)) this.app.publish(topic.ryze(r.instanceId), JSON.stringify(stateEvent(r)))
+    if (wantsState(entry.config) && isStateChange(r.kind, r.changes)) {
+      const t = topic.ryze(r.instanceId)
+      this.counts.frames += this.app.numSubscribers(t)
+      this.app.publish(t, JSON.stringify(stateEvent(r)))
+    }
   }
 
   onRevoke(): void {}

@@ -59,13 +59,18 @@ export class SocketRegistry {
   private readonly streamsByAccount = new Map<number, Set<Ws>>()
   /** Sockets detached from their topics (folding or catching up), by account. */
   readonly detached = new Map<number, Set<Ws>>()
+  /** Open `/ws/:instance` sockets. */
+  ryze = 0
 
   add(ws: Ws): void {
     const d = ws.getUserData()
     let set = this.byToken.get(d.principal.tokenHash)
     if (set === undefined) this.byToken.set(d.principal.tokenHash, (set = new Set()))
     set.add(ws)
-    if (d.kind !== 'stream') return
+    if (d.kind !== 'stream') {
+      this.ryze++
+      return
+    }
     this.streams.add(ws)
     let mine = this.streamsByAccount.get(d.principal.accountId)
     if (mine === undefined) this.streamsByAccount.set(d.principal.accountId, (mine = new Set()))
@@ -88,6 +93,8 @@ export class SocketRegistry {
       mine?.delete(ws)
       if (mine?.size === 0) this.streamsByAccount.delete(d.principal.accountId)
       this.attach(ws)
+    } else {
+      this.ryze--
     }
   }
 

@@ -17,6 +17,7 @@ import { sseStream } from '../../protocol/rest-responses.js'
 import { follows, planAnswer, resolveTargets, type Position, type StreamSource } from '../../stream/plan.js'
 import { sendFailure, type Ctx } from '../http/http.js'
 import type { Router } from '../http/route.js'
+import type { StreamCounts } from './counts.js'
 import { spend, type StreamBudgets } from './ws-route.js'
 
 interface Catchup {
@@ -56,6 +57,7 @@ export class SseStreams implements BusSubscriber {
     private readonly limits: { wsMaxBufferBytes: number; streamMaxReplay: number },
     private readonly budgets: StreamBudgets,
     private readonly log: Logger,
+    private readonly counts: StreamCounts,
   ) {
     this.heartbeat = setInterval(() => {
       for (const set of this.byAccount.values()) for (const c of set) if (c.catchup === null) this.write(c, ': ping\n\n')
@@ -87,7 +89,10 @@ export class SseStreams implements BusSubscriber {
     let text: string | null = null
     for (const c of set) {
       if (c.catchup !== null) this.wake(c)
-      else if (c.ids === null || (c.ids.has(r.instanceId) && r.kind !== 'added')) this.write(c, (text ??= event(r.epoch, r.seq, r.kind, r.frame)))
+      else if (c.ids === null || (c.ids.has(r.instanceId) && r.kind !== 'added')) {
+        this.counts.frames++
+        this.write(c, (text ??= event(r.epoch, r.seq, r.kind, r.frame)))
+      }
     }
   }
 
@@ -100,6 +105,13 @@ export class SseStreams implements BusSubscriber {
     let n = 0
     for (const set of this.byAccount.values()) n += set.size
     return n
+  }
+
+  /** Open streams per account id. */
+  clientsByAccount(): Map<number, number> {
+    const out = new Map<number, number>()
+    for (const [id, set] of this.byAccount) if (set.size > 0) out.set(id, set.size)
+    return out
   }
 
   close(): void {
@@ -116,6 +128,9 @@ export class SseStreams implements BusSubscriber {
     if (!spend(this.budgets, p.accountId, answer)) {
       throw new HubError('rateLimited', MSG.rateLimited, 1)
     }
+    if (since !== null) this.counts.resumed(answer.kind)
+    // The answer (a snapshot or `resumed`) is one event.
+    this.counts.frames++
     const epoch = hub.epoch
     const catchup: Catchup =
       answer.kind === 'resumed'
@@ -141,6 +156,7 @@ export class SseStreams implements BusSubscriber {
       this.pump(client)
       return true
     })
+    ctx.counts?.add(200)
     ctx.res.cork(() => {
       ctx.res.writeStatus('200 OK')
       for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
@@ -156,6 +172,7 @@ export class SseStreams implements BusSubscriber {
   /** HEAD: the stream's headers, no events. */
   private head(ctx: Ctx): void {
     ctx.done = true
+    ctx.counts?.add(200)
     ctx.res.cork(() => {
       ctx.res.writeStatus('200 OK')
       for (const [k, v] of ctx.headers) ctx.res.writeHeader(k, v)
@@ -173,7 +190,10 @@ export class SseStreams implements BusSubscriber {
       if (pages === PAGES_PER_TURN) return this.wake(c)
       const page = this.hub.changesAfter(c.accountId, k.after, PAGE)
       // Fell behind what is kept: it resumes, and gets a snapshot.
-      if (page === null) return this.end(c)
+      if (page === null) {
+        this.counts.slowConsumers++
+        return this.end(c)
+      }
       if (page.length === 0) {
         c.catchup = null
         return
@@ -181,7 +201,10 @@ export class SseStreams implements BusSubscriber {
       let text = ''
       for (const ch of page) {
         const mine = ch.seq <= k.split && k.answerFollows !== null ? k.answerFollows(ch.instanceId) : c.ids === null || c.ids.has(ch.instanceId) || (k.answerFollows?.(ch.instanceId) ?? false)
-        if (mine) text += event(this.hub.epoch, ch.seq, ch.kind, ch.frame)
+        if (mine) {
+          text += event(this.hub.epoch, ch.seq, ch.kind, ch.frame)
+          this.counts.frames++
+        }
       }
       k.after = page[page.length - 1]!.seq
       if (text !== '' && !this.write(c, text)) return
@@ -209,7 +232,10 @@ export class SseStreams implements BusSubscriber {
         ok = c.ctx.res.write(text)
       })
       c.backlog = ok ? 0 : c.backlog + (typeof text === 'string' ? Buffer.byteLength(text) : text.length)
-      if (c.backlog > this.limits.wsMaxBufferBytes && c.catchup === null) this.end(c)
+      if (c.backlog > this.limits.wsMaxBufferBytes && c.catchup === null) {
+        this.counts.slowConsumers++
+        this.end(c)
+      }
       return ok
     } catch (err) {
       this.log.debug({ err }, 'sse write failed')

@@ -13,8 +13,9 @@ import type { AccountBudget } from '../../stream/budget.js'
 import { follows, planAnswer, resolveTargets, type Answer, type StreamSource } from '../../stream/plan.js'
 import { ORIGIN_REFUSED } from '../http/cors.js'
 import type { Gate } from '../http/gate.js'
-import { readCtx, routeShape, sendError, sendFailure, type Ctx, type RouteShape } from '../http/http.js'
+import { readCtx, sendError, sendFailure, type Ctx, type RouteShape } from '../http/http.js'
 import type { TenantPrincipal } from '../../hub/model.js'
+import type { StreamCounts } from './counts.js'
 import type { Fanout } from './fanout.js'
 import type { Frame, SocketData, SocketRegistry, StreamSocket, Ws } from './sockets.js'
 import { applyTopics } from './topics.js'
@@ -86,6 +87,7 @@ export function upgradeWith(gate: Gate, log: Logger, shape: RouteShape, accept: 
       if (p.kind === 'admin') return sendError(ctx, 403, MSG.accountOnly)
       const data = accept(ctx, p)
       ctx.done = true
+      ctx.counts?.add(101)
       res.upgrade<SocketData>(data, key, protocol, extensions, context)
     } catch (err) {
       sendFailure(ctx, err, log)
@@ -95,14 +97,14 @@ export function upgradeWith(gate: Gate, log: Logger, shape: RouteShape, accept: 
 
 export function mountWs(
   app: uWS.TemplatedApp,
-  deps: { hub: StreamSource; gate: Gate; registry: SocketRegistry; fanout: Fanout; log: Logger; limits: WsLimits; budgets: StreamBudgets },
+  deps: { hub: StreamSource; gate: Gate; shape: RouteShape; registry: SocketRegistry; fanout: Fanout; log: Logger; limits: WsLimits; budgets: StreamBudgets; counts: StreamCounts },
 ): void {
-  const { hub, gate, registry, fanout, log, limits, budgets } = deps
+  const { hub, gate, registry, fanout, log, limits, budgets, counts } = deps
   fanout.onIdle = (ws) => next(ws)
 
   app.ws<SocketData>('/ws', {
     ...socketBehavior(limits),
-    upgrade: upgradeWith(gate, log, routeShape('get', '/ws'), (_ctx, p): StreamSocket => ({
+    upgrade: upgradeWith(gate, log, deps.shape, (_ctx, p): StreamSocket => ({
       kind: 'stream',
       principal: p,
       all: false,
@@ -194,6 +196,7 @@ export function mountWs(
       ws.end(CLOSE.rateLimited, answer.kind === 'snapshot' ? 'too many snapshots for this account: retry later' : 'too many deep resumes for this account: retry later')
       return
     }
+    if (f.since !== undefined) counts.resumed(answer.kind)
     if (f.mode !== undefined) d.mode = f.mode
     if (targets.all) {
       d.all = true

@@ -18,6 +18,7 @@ import type { OutboxRow, OutboxStore } from '../../ports/outbox.js'
 import type { WriteBehind } from '../../ports/store.js'
 import { isStateChange, stateEvent } from '../../protocol/instance-state.js'
 import type { Router } from '../http/route.js'
+import { webhookSeries } from '../metrics/webhook-series.js'
 import { WebhookClient, type PostClient } from './client.js'
 import { deliveryRoutes } from './routes.js'
 import { Sender, type SenderConfig, type SenderStats } from './sender.js'
@@ -54,7 +55,7 @@ export interface WebhookDeps {
 }
 
 export interface WebhookEdge extends Edge {
-  /** Counters since start (a metrics edge reads them at scrape time) and the pending gauge. */
+  /** Counters since start (the metrics edge reads them at scrape time) and the pending gauge. */
   stats(): SenderStats
   /** Drops settled deliveries past the kept counts (runs every minute); returns how many. */
   prune(): number
@@ -118,6 +119,9 @@ export function webhookEdge(deps: WebhookDeps): WebhookEdge {
     name: 'webhooks',
     stats: () => sender.stats(),
     prune,
+    metrics(registry) {
+      webhookSeries(registry, () => sender.stats())
+    },
     start() {
       // Webhooks enabled before signing existed: a secret now, shown only by a rotate.
       for (const a of hub.accounts()) {
