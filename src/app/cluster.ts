@@ -2,8 +2,8 @@
  * @module The composition root of a cluster node (HUB_NATS_URL set; spec/cluster.md): the engine,
  * the node's hub over an in-memory store filled from the engine, the follower that keeps it
  * current, the leases, the account writers, the routed commands and sockets, and the same edges as
- * the embedded hub (lists, WebSocket, SSE, /ws/:instance, history, the dashboard) reading this
- * node's hub. Nothing above the ports differs from the embedded hub.
+ * the embedded hub (lists, WebSocket, SSE, /ws/:instance, history, webhooks, the dashboard) reading
+ * this node's hub. Webhooks are delivered by one worker at a time (edges/webhooks/cluster.ts).
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -11,12 +11,15 @@ import { baileysLogger } from '../adapters/baileys/logger.js'
 import { latestVersion } from '../adapters/baileys/version.js'
 import { AesGcmBox, parseSecretKey } from '../adapters/crypto/secret-box.js'
 import { MemoryBus } from '../adapters/memory/bus.js'
+import { MemoryOutbox } from '../adapters/memory/outbox-store.js'
 import { MemoryStore } from '../adapters/memory/store.js'
 import { openEngine, type Engine } from '../adapters/nats/engine.js'
 import { KvSimWorld } from '../adapters/nats/sim-world.js'
 import { conflictMarginMs } from '../adapters/simulated/world.js'
 import { EngineHistoryStore } from '../adapters/nats/history-store.js'
 import { KvSessionStore } from '../adapters/nats/session-store.js'
+import { KvWebhookLedger } from '../adapters/nats/webhook-ledger.js'
+import { FollowerFeed } from '../cluster/change-feed.js'
 import { ClusterCommands } from '../cluster/commands.js'
 import { epochOf } from '../cluster/epoch.js'
 import { Follower } from '../cluster/follower.js'
@@ -24,6 +27,8 @@ import { K } from '../cluster/keys.js'
 import { isWrongSequence, Leases } from '../cluster/leases.js'
 import { NodeDirectory } from '../cluster/nodes.js'
 import { Rpc } from '../cluster/rpc.js'
+import { LeaseSeat } from '../cluster/seat.js'
+import { HolderDesk } from '../cluster/webhook-desk.js'
 import { ClusterSockets } from '../cluster/sockets.js'
 import { ClusterStatusWriter } from '../cluster/status-writer.js'
 import { Writers } from '../cluster/writer.js'
@@ -33,11 +38,13 @@ import { historyEdge } from '../edges/history/index.js'
 import { metricsEdge } from '../edges/metrics/index.js'
 import { createHttpServer, type HttpServer } from '../edges/http/server.js'
 import { streamEdge, type StreamEdge } from '../edges/stream/index.js'
+import { clusterWebhookEdge } from '../edges/webhooks/cluster.js'
 import { newSigningSecret } from '../edges/webhooks/signing.js'
 import { Hub, type FirstStart } from '../hub/hub.js'
 import { hashToken, newToken } from '../hub/tokens.js'
 import { systemClock } from '../ports/clock.js'
 import type { Edge } from '../ports/edge.js'
+import type { DeliveryStatus } from '../ports/outbox.js'
 import type { WhatsAppSupervisor } from '../sources/whatsapp/supervisor.js'
 import type { ComposeOptions } from './compose.js'
 import type { HubConfig } from './config.js'
@@ -101,7 +108,7 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
     cleanup.push(() => leases.stop())
     const writers = new Writers(engine, hub, follower, leases, box, log, ttl + 10_000)
     const rpc = new Rpc(engine, log)
-    const nodes = new NodeDirectory(engine, { id: nodeId, inc, roles }, () => ({ instances: leases.count('s.'), accounts: leases.count('w.') }), clock, log)
+    const nodes = new NodeDirectory(engine, { id: nodeId, inc, roles }, () => ({ instances: leases.count('s.'), accounts: leases.count('w.'), webhooks: leases.holds(K.webhookLease) ? 1 : 0 }), clock, log)
     const commands = new ClusterCommands({ engine, hub, writers, follower, leases, rpc, nodes, worker, freshSecret: newSigningSecret, clock, log, leaseTtlMs: ttl })
 
     // The default account, once for the whole cluster.
@@ -143,14 +150,31 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       scanMs: Math.max(250, Math.min(1000, Math.floor(ttl / 6))),
       simConflicts: world === null ? null : () => world.conflicts(),
     })
+    const http = createHttpServer({ hub, commands, wa: sockets, clock, log, cfg })
+    // One worker at a time delivers every webhook of the cluster; the others ask it for the deliveries.
+    const webhookSeat = new LeaseSeat(leases, K.webhookLease, { scanMs: Math.max(250, Math.floor(ttl / 4)), eligible: worker, what: 'the webhook deliverer' }, log)
+    const webhooks = clusterWebhookEdge({
+      hub,
+      commands,
+      seat: webhookSeat,
+      feed: new FollowerFeed(follower, hub.epoch, cfg.changeLogMax),
+      ledger: new KvWebhookLedger(engine.webhooks, log),
+      remote: new HolderDesk(webhookSeat, rpc),
+      newOutbox: () => new MemoryOutbox(),
+      router: http.router,
+      cfg,
+      clock,
+      log,
+    })
     await rpc.serve({
       write: (a) => commands.runRemote(a as never),
       wa: (a) => sockets.handle(a as never),
       simNetwork: (a) => sockets.simNetwork(a as never),
+      webhookDeliveries: (a: { instanceId: number; filter: { label?: string; status?: DeliveryStatus; limit: number } }) => webhooks.here.list(a.instanceId, a.filter),
+      webhookRetry: (a: { instanceId: number; labels: string[] }) => webhooks.here.requeue(a.instanceId, a.labels),
     })
     cleanup.push(() => rpc.stop())
 
-    const http = createHttpServer({ hub, commands, wa: sockets, clock, log, cfg })
     const streams = streamEdge(http, hub, bus, cfg, clock, log)
     const historyStore = new EngineHistoryStore(engine, () => hub.accounts().flatMap((a) => a.ids), cfg.historyDays * 86_400_000, log)
     await historyStore.load()
@@ -159,9 +183,9 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
     follower.follow(hub)
     const view = clusterEdge(http.router, {
       notReady: () => (engine.connected() ? null : 'This node cannot reach the cluster engine (NATS)'),
-      info: async () => ({ epoch: hub.epoch, nodes: (await nodes.list()).map(({ id, roles, instances, accounts, lastSeenAt }) => ({ id, roles, instances, accounts, lastSeenAt })) }),
+      info: async () => ({ epoch: hub.epoch, nodes: (await nodes.list()).map(({ id, roles, instances, accounts, webhooks, lastSeenAt }) => ({ id, roles, instances, accounts, webhooks: webhooks ?? 0, lastSeenAt })) }),
     })
-    const edges: Edge[] = [streams, history, view]
+    const edges: Edge[] = [streams, history, view, webhooks]
     if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
     const cluster = { leases: (kind: 'instance' | 'account') => leases.count(kind === 'instance' ? 's.' : 'w.'), engineConnected: () => engine.connected() }
     edges.push(metricsEdge({ router: http.router, hub, bus, cfg, sources: [...edges, http], cluster }))

@@ -232,6 +232,8 @@ export class ClusterCommands implements Commands {
       const current = txn.hub.instance(a.instanceId)
       if (current === undefined) throw new HubError('notFound', MSG.instanceNotFound)
       const next = applyConfigUpdate(current.config, a.update, this.d.freshSecret)
+      // Nothing to change (a 410 for a webhook disabled meanwhile): no change, no seq.
+      if (next === current.config) return { streamSeq: this.d.follower.applied, value: null }
       return { streamSeq: await txn.append({ t: 'change', change: txn.hub.prepareConfig(a.instanceId, next) }), value: null }
     },
     status: async (txn, a) => {

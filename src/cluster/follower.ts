@@ -26,6 +26,9 @@ import { epochOf } from './epoch.js'
 
 const SUBJECTS = 'sh.chg.>'
 
+/** Told of each message this node applied from the stream, in stream order, right after it applied it. */
+export type Tap = (streamSeq: number, accountId: number, m: EngineMessage) => void
+
 export interface Bootstrap {
   preload: Preload
   epoch: string
@@ -45,6 +48,7 @@ export class Follower {
   private stopped = false
   private readonly waiters: { streamSeq: number; resolve: () => void }[] = []
   private restarting = false
+  private readonly taps = new Set<Tap>()
 
   constructor(
     private readonly engine: Engine,
@@ -137,6 +141,15 @@ export class Follower {
     })
   }
 
+  /**
+   * Calls `fn` for every message applied from now on (one this node's hub does not know the
+   * account of is not applied, nor tapped). Returns the function that stops it.
+   */
+  tap(fn: Tap): () => void {
+    this.taps.add(fn)
+    return () => this.taps.delete(fn)
+  }
+
   /** Resolves once this node has applied the stream up to `streamSeq` (read-your-writes). */
   waitFor(streamSeq: number, timeoutMs: number): Promise<void> {
     if (this.streamSeq >= streamSeq) return Promise.resolve()
@@ -173,14 +186,25 @@ export class Follower {
     return out
   }
 
-  /** Calls `each` for every message from `first` to `last`, in order. */
-  private async replay(first: number, last: number, each: (accountId: number, m: EngineMessage) => void): Promise<void> {
+  /**
+   * Calls `each` for every message the stream still keeps from `first` to `last`, in order (it
+   * may also pass some after `last`, when `last` itself is gone).
+   */
+  async read(first: number, last: number, each: (accountId: number, m: EngineMessage, streamSeq: number) => void): Promise<void> {
+    if (first > last) return
+    // A consumer started past the last message kept would wait for the next one: look first.
+    const next = await this.engine.jsm.direct.getMessage(STREAM, { next_by_subj: SUBJECTS, seq: first })
+    if (next === null || next.seq > last) return
+    return this.replay(next.seq, last, each)
+  }
+
+  private async replay(first: number, last: number, each: (accountId: number, m: EngineMessage, streamSeq: number) => void): Promise<void> {
     const c = await this.engine.js.consumers.get(STREAM, { filter_subjects: SUBJECTS, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first })
     const it = await c.consume()
     try {
       for await (const m of it) {
         const decoded = this.decode(m)
-        if (decoded !== null) each(decoded.accountId, decoded.message)
+        if (decoded !== null) each(decoded.accountId, decoded.message, m.seq)
         // The last message may be gone meanwhile (trimmed, purged): nothing pending ends it too.
         if (m.seq >= last || m.info.pending === 0) break
       }
@@ -215,9 +239,10 @@ export class Follower {
         // Stream sequences have holes (old changes trimmed per account, deleted accounts purged):
         // continuity is checked per account, by seq, where the hub applies.
         if (m.seq <= this.streamSeq) continue
-        await this.applyMessage(m)
+        const applied = await this.applyMessage(m)
         this.streamSeq = m.seq
         this.release()
+        if (applied !== null) for (const fn of this.taps) this.tell(fn, m.seq, applied)
       }
     })().catch((err) => {
       if (!this.stopped) {
@@ -246,18 +271,23 @@ export class Follower {
     }
   }
 
-  private async applyMessage(m: JsMsg): Promise<void> {
+  /** Returns the message applied (or already applied), or null when it was skipped. */
+  private async applyMessage(m: JsMsg): Promise<{ accountId: number; message: EngineMessage } | null> {
     const hub = this.hub!
     const d = this.decode(m)
-    if (d === null) return
-    if (hub.account(d.accountId) === undefined && !(await this.loadAccount(d.accountId))) return
-    if (d.message.t === 'token') return void hub.applyInstanceToken(d.message.instanceId, d.message.tokenHash)
+    if (d === null) return null
+    if (hub.account(d.accountId) === undefined && !(await this.loadAccount(d.accountId))) return null
+    if (d.message.t === 'token') {
+      hub.applyInstanceToken(d.message.instanceId, d.message.tokenHash)
+      return d
+    }
     try {
       hub.apply(d.message.change)
     } catch (err) {
       this.lost(`change ${d.message.change.record.seq} of account ${d.accountId} does not follow what this node applied (${err instanceof Error ? err.message : String(err)})`)
       throw err
     }
+    return d
   }
 
   /** An account created after this node started, whose first change came before its KV entry. */
@@ -285,6 +315,14 @@ export class Follower {
     })().catch((err) => {
       if (!this.stopped) this.log.warn({ err }, 'account watch failed; it restarts at the next reconnect')
     })
+  }
+
+  private tell(fn: Tap, streamSeq: number, d: { accountId: number; message: EngineMessage }): void {
+    try {
+      fn(streamSeq, d.accountId, d.message)
+    } catch (err) {
+      this.log.error({ err, streamSeq }, 'a change stream tap failed')
+    }
   }
 
   private release(): void {

@@ -18,6 +18,8 @@ export interface NodeEntry {
   instances: number
   /** Writer leases held. */
   accounts: number
+  /** 1 on the node delivering the cluster's webhooks (absent from nodes of earlier versions). */
+  webhooks?: number
   lastSeenAt: string
 }
 
@@ -29,7 +31,7 @@ export class NodeDirectory {
   constructor(
     private readonly engine: Engine,
     readonly me: { id: string; inc: string; roles: readonly Role[] },
-    private readonly counts: () => { instances: number; accounts: number },
+    private readonly counts: () => { instances: number; accounts: number; webhooks: number },
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
@@ -106,7 +108,7 @@ export class NodeDirectory {
 
   private async beat(): Promise<void> {
     const c = this.counts()
-    const entry: NodeEntry = { id: this.me.id, inc: this.me.inc, roles: this.me.roles, instances: c.instances, accounts: c.accounts, lastSeenAt: new Date(this.clock.now()).toISOString() }
+    const entry: NodeEntry = { id: this.me.id, inc: this.me.inc, roles: this.me.roles, instances: c.instances, accounts: c.accounts, webhooks: c.webhooks, lastSeenAt: new Date(this.clock.now()).toISOString() }
     await this.engine.nodes.put(K.node(this.me.id), JSON.stringify(entry))
   }
 }

@@ -224,8 +224,12 @@ export type ConfigUpdate =
   | { kind: 's3'; s3: S3Input }
   | { kind: 'webhook'; webhook: WebhookInput }
   | { kind: 'websocket'; websocket: WebsocketInput }
+  /** The webhook's receiver answered 410 Gone: disabled, its URL kept (withWebhookDisabled). */
+  | { kind: 'webhookGone'; label: string }
+  /** Every enabled webhook without a signing secret gets one (withSigningSecrets). */
+  | { kind: 'signingSecrets' }
 
-/** `freshSecret` is drawn only when the update enables or rotates a webhook's signing secret. */
+/** `freshSecret` is drawn only when the update enables or rotates a webhook's signing secret, or gives missing ones. */
 export function applyConfigUpdate(c: InstanceConfig, u: ConfigUpdate, freshSecret: () => string): InstanceConfig {
   switch (u.kind) {
     case 'settings':
@@ -238,5 +242,9 @@ export function applyConfigUpdate(c: InstanceConfig, u: ConfigUpdate, freshSecre
       return withWebhook(c, u.webhook, freshSecret())
     case 'websocket':
       return withWebsocket(c, u.websocket)
+    case 'webhookGone':
+      return withWebhookDisabled(c, u.label)
+    case 'signingSecrets':
+      return withSigningSecrets(c, freshSecret)
   }
 }

@@ -10,6 +10,8 @@ export interface ClusterNodeInfo {
   instances: number
   /** Writer leases held. */
   accounts: number
+  /** 1 on the node that delivers webhooks (the embedded hub: itself), 0 elsewhere. */
+  webhooks: number
   lastSeenAt: string
 }
 

@@ -68,3 +68,37 @@ export interface OutboxStore {
   /** Keeps the newest `keepDelivered` delivered and `keepDead` dead deliveries per webhook; returns how many were deleted. */
   prune(keepDelivered: number, keepDead: number): number
 }
+
+/**
+ * An outbox held in memory by the cluster's webhook deliverer (spec/webhooks.md "in cluster mode
+ * the outbox is derived from the acknowledged change stream"): rows are planned from changes the
+ * engine already holds, so they are inserted directly, each with the log position (`origin`) of
+ * the change it came from. What must outlive this node (dead letters, how far each webhook has
+ * settled) is kept elsewhere from the transitions it reports.
+ */
+export interface WorkingOutbox extends OutboxStore {
+  /** Adds rows as pending, after every row already held; `origin` is their change's log position. */
+  insert(rows: readonly OutboxRow[], origin: number): void
+  /** Puts back deliveries kept elsewhere (dead letters, re-queued ones): they carry no origin. */
+  restore(deliveries: readonly Omit<Delivery, 'pos'>[]): void
+  /** Drops every delivery of the instance (it was deleted); returns them. */
+  forgetInstance(instanceId: number): Delivery[]
+  /** Instances with any delivery held. */
+  instanceIds(): number[]
+  /**
+   * The highest seq at or below which every inserted row of the webhook has left pending, or null
+   * when none was inserted. Rows restored or dead-lettered since count as settled.
+   */
+  settledThrough(instanceId: number, label: string): number | null
+  /** The lowest origin of an inserted row still pending, or null when there is none. */
+  lowestPendingOrigin(): number | null
+  /** Called on every status change (`from` → `to`) and, with `to` null, for every delivery dropped. */
+  watch(fn: (d: Delivery, from: DeliveryStatus, to: DeliveryStatus | null) => void): void
+}
+
+/** The deliveries endpoints' answers, wherever the outbox is (this process, or the node delivering for a cluster). */
+export interface DeliveryDesk {
+  list(instanceId: number, filter: { label?: string; status?: DeliveryStatus; limit: number }): Promise<Delivery[]>
+  /** Re-queues the dead deliveries of these labels; returns how many. */
+  requeue(instanceId: number, labels: readonly string[]): Promise<number>
+}

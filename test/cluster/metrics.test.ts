@@ -46,15 +46,19 @@ async function leases(): Promise<Record<string, NodeLeases>> {
 const sum = (l: Record<string, NodeLeases>, kind: keyof NodeLeases) => Object.values(l).reduce((n, x) => n + x[kind], 0)
 
 describe('metrics of a cluster node', () => {
-  it('has the cluster series, statushub_engine_connected at 1, and no webhook series (a cluster sends no webhooks)', async () => {
+  it('has the cluster series, statushub_engine_connected at 1, and the webhook series with exactly one deliverer', async () => {
+    let deliverers = 0
     for (const id of NODES) {
       const m = await metricsOf(id)
       expect(m.types.get('statushub_cluster_leases')).toBe('gauge')
       expect(m.types.get('statushub_engine_connected')).toBe('gauge')
       expect(m.value('statushub_engine_connected')).toBe(1)
-      expect(m.types.has('statushub_webhook_deliveries_total')).toBe(false)
+      expect(m.types.get('statushub_webhook_deliveries_total')).toBe('counter')
+      expect(m.types.get('statushub_webhook_pending')).toBe('gauge')
       expect(m.types.get('statushub_instances')).toBe('gauge')
+      deliverers += m.value('statushub_webhook_deliverer')!
     }
+    expect(deliverers).toBe(1)
   })
 
   it('reports on every node the instances of the whole cluster by state', async () => {

@@ -7,9 +7,11 @@
  *   the expected last subject sequence; kept `maxReplay` messages per account, no age limit (the
  *   age bound applies when read), so the fence survives idle accounts.
  * - bucket sh_state: accounts, instances, token hashes, settings, the status snapshot, counters, meta.
- * - bucket sh_leases (TTL = HUB_LEASE_TTL_MS): socket leases `i.<id>` and writer leases `a.<id>`.
+ * - bucket sh_leases (TTL = HUB_LEASE_TTL_MS): socket leases `s.<id>`, writer leases `w.<id>`, the
+ *   webhook deliverer's lease `h` (cluster/keys.ts).
  * - bucket sh_nodes (TTL = HUB_LEASE_TTL_MS): a heartbeat per node.
  * - bucket sh_sessions: Baileys creds and signal keys (sealed; the session store makes it).
+ * - bucket sh_webhooks: what the webhook deliverer keeps for the next one (webhook-ledger.ts).
  */
 import { createHash } from 'node:crypto'
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node'
@@ -38,6 +40,7 @@ export interface Engine {
   readonly state: KV
   readonly leases: KV
   readonly nodes: KV
+  readonly webhooks: KV
   readonly nodeId: string
   readonly leaseTtlMs: number
   /** Whether the connection is up now. */
@@ -79,6 +82,7 @@ export async function openEngine(o: EngineOptions): Promise<Engine> {
   const state = await kvm.create('sh_state', { history: 1 })
   const leases = await kvm.create('sh_leases', { history: 1, ttl: o.leaseTtlMs })
   const nodes = await kvm.create('sh_nodes', { history: 1, ttl: o.leaseTtlMs })
+  const webhooks = await kvm.create('sh_webhooks', { history: 1 })
   // kvm.create keeps an existing bucket's TTL silently: the fingerprint is the real check.
   await checkFingerprint(state, { leaseTtlMs: o.leaseTtlMs, keyId: createHash('sha256').update(o.secretKey).digest('hex').slice(0, 16) })
 
@@ -98,6 +102,7 @@ export async function openEngine(o: EngineOptions): Promise<Engine> {
     state,
     leases,
     nodes,
+    webhooks,
     nodeId: o.nodeId,
     leaseTtlMs: o.leaseTtlMs,
     connected: () => up && !nc.isClosed(),

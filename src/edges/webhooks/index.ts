@@ -8,23 +8,23 @@
  * of a start goes unplanned; the sender starts with the edge.
  */
 import type { Logger } from 'pino'
-import { withSigningSecrets } from '../../core/config-updates.js'
+import { withSigningSecrets, withWebhookDisabled } from '../../core/config-updates.js'
 import type { InstanceConfig } from '../../core/integrations.js'
 import type { AccountView, InstanceView, Principal } from '../../hub/model.js'
 import type { ChangeBus, ChangeRecord } from '../../ports/bus.js'
 import type { Clock } from '../../ports/clock.js'
 import type { Edge } from '../../ports/edge.js'
-import type { OutboxRow, OutboxStore } from '../../ports/outbox.js'
+import type { DeliveryDesk, OutboxStore } from '../../ports/outbox.js'
 import type { WriteBehind } from '../../ports/store.js'
-import { isStateChange, stateEvent } from '../../protocol/instance-state.js'
+import { isStateChange } from '../../protocol/instance-state.js'
 import type { Router } from '../http/route.js'
 import { webhookSeries } from '../metrics/webhook-series.js'
 import { WebhookClient, type PostClient } from './client.js'
 import { deliveryRoutes } from './routes.js'
-import { Sender, type SenderConfig, type SenderStats } from './sender.js'
+import { planRows } from './planner.js'
+import { Sender, type SenderConfig, type SenderHub, type SenderStats } from './sender.js'
 import { newSigningSecret } from './signing.js'
 
-const EVENT = 'instance.state'
 const PRUNE_EVERY_MS = 60_000
 
 export interface WebhookSettings extends SenderConfig {
@@ -64,38 +64,28 @@ export interface WebhookEdge extends Edge {
 export function webhookEdge(deps: WebhookDeps): WebhookEdge {
   const { hub, writeBehind, outbox, cfg, log } = deps
   const client = deps.client ?? new WebhookClient({ timeoutMs: cfg.webhookTimeoutMs, allowPrivate: cfg.webhookAllowPrivate })
-  const sender = new Sender(outbox, hub, client, cfg, deps.clock, log.child({ mod: 'webhooks' }))
-  deliveryRoutes(deps.router, hub, outbox, sender)
+  const senderHub: SenderHub = {
+    instance: (id) => hub.instance(id),
+    disableWebhook: (id, label) => void hub.updateConfig(id, withWebhookDisabled(hub.instance(id)!.config as InstanceConfig, label)),
+    giveSigningSecrets: (id) => void hub.updateConfig(id, withSigningSecrets(hub.instance(id)!.config as InstanceConfig, newSigningSecret)),
+  }
+  const sender = new Sender(outbox, senderHub, client, cfg, deps.clock, log.child({ mod: 'webhooks' }))
+  const desk: DeliveryDesk = {
+    list: async (id, filter) => outbox.list(id, filter),
+    requeue: async (id, labels) => sender.requeue(id, labels),
+  }
+  deliveryRoutes(deps.router, hub, () => desk)
 
   const onChange = (r: ChangeRecord): void => {
     if (r.kind === 'removed') return sender.forgetInstance(r.instanceId)
     const inst = hub.instance(r.instanceId)
     if (inst === undefined) return
-    const hooks = inst.config.webhooks
     if (!isStateChange(r.kind, r.changes)) {
       // Only settings change an item without a state change.
-      if (r.kind === 'diff') sender.configChanged(r.instanceId, Object.keys(hooks))
+      if (r.kind === 'diff') sender.configChanged(r.instanceId, Object.keys(inst.config.webhooks))
       return
     }
-    let rows: OutboxRow[] | null = null
-    let body: string | null = null
-    for (const label in hooks) {
-      const w = hooks[label]!
-      if (!w.enabled || (w.events.length > 0 && !w.events.includes(EVENT))) continue
-      body ??= JSON.stringify({ ...stateEvent(r), epoch: r.epoch, seq: r.seq, version: r.version })
-      ;(rows ??= []).push({
-        // Derived from the change, so a re-derivation (a cluster consumer) yields the same id.
-        id: `msg_${r.epoch}_${r.accountId}_${r.seq}_${label}`,
-        instanceId: r.instanceId,
-        label,
-        event: EVENT,
-        epoch: r.epoch,
-        seq: r.seq,
-        version: r.version,
-        body,
-        createdAt: r.at,
-      })
-    }
+    const rows = planRows(r, inst.config)
     if (rows === null) return
     const planned = rows
     sender.planned(planned)

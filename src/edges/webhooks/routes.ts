@@ -6,19 +6,19 @@
  */
 import { HubError } from '../../core/errors.js'
 import type { InstanceView, Principal } from '../../hub/model.js'
-import type { Delivery, OutboxStore } from '../../ports/outbox.js'
+import type { Delivery, DeliveryDesk } from '../../ports/outbox.js'
 import { deliveriesQuery, deliveryRetryBody } from '../../protocol/rest-bodies.js'
 import { deliveriesAnswer, deliveriesRequeued } from '../../protocol/rest-responses.js'
 import { sendOk } from '../http/http.js'
 import type { Router } from '../http/route.js'
-import type { Sender } from './sender.js'
 import { webhookOf } from '../../core/integrations.js'
 
 export interface RoutesHub {
   resolveInstance(p: Principal, ref: string): InstanceView
 }
 
-export function deliveryRoutes(r: Router, hub: RoutesHub, outbox: OutboxStore, sender: Sender): void {
+/** `desk` answers where the outbox is: this process, or the node delivering for a cluster. */
+export function deliveryRoutes(r: Router, hub: RoutesHub, desk: () => DeliveryDesk): void {
   r.add(
     'get',
     '/api/events/webhookDeliveries/:instance',
@@ -28,11 +28,11 @@ export function deliveryRoutes(r: Router, hub: RoutesHub, outbox: OutboxStore, s
       query: deliveriesQuery,
       response: deliveriesAnswer,
     },
-    (ctx, p, _b, q) => {
+    async (ctx, p, _b, q) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     const { label, status, limit } = q
     if (label !== undefined) knownLabel(inst, label)
-    const deliveries = outbox.list(inst.id, { label, status, limit }).map(deliveryJson)
+    const deliveries = (await desk().list(inst.id, { label, status, limit })).map(deliveryJson)
     sendOk(ctx, `${deliveries.length} deliveries found`, { deliveries })
     },
   )
@@ -48,7 +48,7 @@ export function deliveryRoutes(r: Router, hub: RoutesHub, outbox: OutboxStore, s
       errors: [409],
       example: { body: {} },
     },
-    (ctx, p, b) => {
+    async (ctx, p, b) => {
     const inst = hub.resolveInstance(p, ctx.params[0]!)
     let labels: string[]
     if (b.label !== undefined) {
@@ -59,7 +59,7 @@ export function deliveryRoutes(r: Router, hub: RoutesHub, outbox: OutboxStore, s
         .filter((w) => w.enabled)
         .map((w) => w.label)
     }
-    const requeued = sender.requeue(inst.id, labels)
+    const requeued = await desk().requeue(inst.id, labels)
     sendOk(ctx, `${requeued} deliveries re-queued`, { requeued })
     },
   )

@@ -3,23 +3,45 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { openDb } from '../../adapters/sqlite/db.js'
 import { SqliteOutbox } from '../../adapters/sqlite/outbox-store.js'
 import { SqliteStore } from '../../adapters/sqlite/store.js'
+import { MemoryOutbox } from '../../adapters/memory/outbox-store.js'
+import { withSigningSecrets, withWebhookDisabled } from '../../core/config-updates.js'
 import { defaultConfig, defaultWebhook, type InstanceConfig } from '../../core/integrations.js'
 import { initialStatus } from '../../core/status.js'
-import type { OutboxRow } from '../../ports/outbox.js'
+import type { OutboxRow, OutboxStore } from '../../ports/outbox.js'
 import type { PostClient, PostOutcome } from './client.js'
-import { Sender, withEventPath, type SenderConfig } from './sender.js'
+import { Sender, withEventPath, type SenderConfig, type SenderHub } from './sender.js'
 import { newSigningSecret } from './signing.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 
-function setup(cfg: Partial<SenderConfig>, answer: (n: number, signal: AbortSignal) => Promise<PostOutcome> | PostOutcome) {
-  const opened = openDb(':memory:')
-  const store = new SqliteStore(opened)
-  const accountId = store.createAccount({ name: 'a', instanceLimit: 10, tokenHash: 'h', createdAt: '' })
-  const instanceId = store.createInstance({ accountId, name: 'i', apiInstanceName: 'x', tokenHash: 'h2', config: defaultConfig(), createdAt: '' }, initialStatus(''), '')
-  const outbox = new SqliteOutbox(opened)
+type StoreKind = 'sqlite' | 'memory'
+
+/** The sender over either outbox (the SQLite one of the embedded hub, the memory one of a cluster's deliverer): the same behaviour. */
+function setup(kind: StoreKind, cfg: Partial<SenderConfig>, answer: (n: number, signal: AbortSignal) => Promise<PostOutcome> | PostOutcome) {
+  let outbox: OutboxStore
+  let insert: (rows: OutboxRow[]) => void
+  let instanceId: number
+  let close = () => {}
+  if (kind === 'sqlite') {
+    const opened = openDb(':memory:')
+    const store = new SqliteStore(opened)
+    const accountId = store.createAccount({ name: 'a', instanceLimit: 10, tokenHash: 'h', createdAt: '' })
+    instanceId = store.createInstance({ accountId, name: 'i', apiInstanceName: 'x', tokenHash: 'h2', config: defaultConfig(), createdAt: '' }, initialStatus(''), '')
+    outbox = new SqliteOutbox(opened)
+    insert = (rows) => store.writeBatch({ statuses: [], changes: [], seqs: [], outbox: rows })
+    close = () => opened.close()
+  } else {
+    const memory = new MemoryOutbox()
+    instanceId = 1
+    outbox = memory
+    insert = (rows) => memory.insert(rows, rows[0]!.seq)
+  }
   let config: InstanceConfig = { ...defaultConfig(), webhooks: { default: { ...defaultWebhook(), enabled: true, url: 'http://r.test/in', signingSecret: newSigningSecret() } } }
-  const hub = { instance: () => ({ config }), updateConfig: (_id: number, c: InstanceConfig) => (config = c) }
+  const hub: SenderHub = {
+    instance: () => ({ config }),
+    disableWebhook: (_id, label) => void (config = withWebhookDisabled(config, label)),
+    giveSigningSecrets: () => void (config = withSigningSecrets(config, newSigningSecret)),
+  }
   const calls: { at: number; url: string; id: string }[] = []
   const client: PostClient = {
     post: async (url, headers, _body, signal) => {
@@ -38,14 +60,14 @@ function setup(cfg: Partial<SenderConfig>, answer: (n: number, signal: AbortSign
       rows.push({ id: `msg_e_1_${seq}_default`, instanceId, label: 'default', event: 'instance.state', epoch: 'e', seq, version: seq, body: `{"seq":${seq}}`, createdAt: Date.now() })
     }
     sender.planned(rows)
-    store.writeBatch({ statuses: [], changes: [], seqs: [], outbox: rows })
+    insert(rows)
     sender.committed(rows)
   }
   const list = () => outbox.list(instanceId, { limit: 500 })
-  return { sender, add, list, calls, config: () => config, close: () => opened.close() }
+  return { sender, add, list, calls, config: () => config, close }
 }
 
-describe('the webhook sender', () => {
+describe.each(['sqlite', 'memory'] as const)('the webhook sender over the %s outbox', (kind) => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'setInterval', 'clearInterval', 'Date'] })
     vi.setSystemTime(T0)
@@ -55,7 +77,7 @@ describe('the webhook sender', () => {
   })
 
   it('retries with jittered doubling delays up to the max delay, then dead-letters at the max age', async () => {
-    const s = setup({ webhookRetryBaseMs: 1000, webhookRetryMaxMs: 8000, webhookMaxAgeS: 60 }, () => ({ kind: 'answered', status: 503 }))
+    const s = setup(kind, { webhookRetryBaseMs: 1000, webhookRetryMaxMs: 8000, webhookMaxAgeS: 60 }, () => ({ kind: 'answered', status: 503 }))
     s.sender.start()
     s.add(1)
     await vi.advanceTimersByTimeAsync(61_000)
@@ -68,7 +90,7 @@ describe('the webhook sender', () => {
   })
 
   it('holds the next delivery of a webhook until the one before it succeeds', async () => {
-    const s = setup({}, (n) => (n <= 2 ? { kind: 'failed', error: 'network error: ECONNREFUSED' } : { kind: 'answered', status: 200 }))
+    const s = setup(kind, {}, (n) => (n <= 2 ? { kind: 'failed', error: 'network error: ECONNREFUSED' } : { kind: 'answered', status: 200 }))
     s.sender.start()
     s.add(3)
     await vi.advanceTimersByTimeAsync(10_000)
@@ -90,7 +112,7 @@ describe('the webhook sender', () => {
   })
 
   it('counts dead letters and keeps only the newest pending past the pending bound', async () => {
-    const s = setup({ webhookMaxPending: 4 }, () => ({ kind: 'answered', status: 500 }))
+    const s = setup(kind, { webhookMaxPending: 4 }, () => ({ kind: 'answered', status: 500 }))
     s.add(10)
     s.sender.start()
     expect(s.list().map((d) => [d.seq, d.status])).toEqual([
@@ -107,7 +129,7 @@ describe('the webhook sender', () => {
   })
 
   it('disables the webhook on 410 and dead-letters what was pending for it', async () => {
-    const s = setup({}, () => ({ kind: 'answered', status: 410 }))
+    const s = setup(kind, {}, () => ({ kind: 'answered', status: 410 }))
     s.sender.start()
     s.add(3)
     await vi.advanceTimersByTimeAsync(5000)
@@ -123,7 +145,7 @@ describe('the webhook sender', () => {
   })
 
   it('leaves the attempt in flight at stop pending, with no attempt counted', async () => {
-    const s = setup({}, (_n, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve({ kind: 'stopped' }))))
+    const s = setup(kind, {}, (_n, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve({ kind: 'stopped' }))))
     s.sender.start()
     s.add(1)
     await vi.advanceTimersByTimeAsync(10)
@@ -133,9 +155,28 @@ describe('the webhook sender', () => {
     s.close()
   })
 
+  it('on drain lets the attempt in flight end and records it, starts no other, then stops', async () => {
+    let answer: ((o: PostOutcome) => void) | null = null
+    const s = setup(kind, {}, () => new Promise((resolve) => (answer = resolve)))
+    s.sender.start()
+    s.add(2)
+    await vi.advanceTimersByTimeAsync(10)
+    expect(s.calls).toHaveLength(1)
+    const drained = s.sender.drain(5000)
+    await vi.advanceTimersByTimeAsync(10)
+    answer!({ kind: 'answered', status: 204 })
+    await drained
+    expect(s.list().map((d) => [d.seq, d.status, d.attempts])).toEqual([
+      [2, 'pending', 0],
+      [1, 'delivered', 1],
+    ])
+    expect(s.calls).toHaveLength(1)
+    s.close()
+  })
+
   it('holds at most a window of a backlog in memory while the receiver is down, then streams it in order', async () => {
     let up = false
-    const s = setup({ webhookRetryMaxMs: 1000 }, () => (up ? { kind: 'answered', status: 200 } : { kind: 'failed', error: 'network error: ECONNREFUSED' }))
+    const s = setup(kind, { webhookRetryMaxMs: 1000 }, () => (up ? { kind: 'answered', status: 200 } : { kind: 'failed', error: 'network error: ECONNREFUSED' }))
     s.sender.start()
     s.add(2000)
     await vi.advanceTimersByTimeAsync(60_000)
@@ -155,7 +196,7 @@ describe('the webhook sender', () => {
   })
 
   it('keeps the newest 500 delivered per webhook when it prunes', async () => {
-    const s = setup({}, () => ({ kind: 'answered', status: 204 }))
+    const s = setup(kind, {}, () => ({ kind: 'answered', status: 204 }))
     s.sender.start()
     s.add(505)
     await vi.advanceTimersByTimeAsync(100)

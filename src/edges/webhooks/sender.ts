@@ -12,13 +12,12 @@
  * delivery was queued, then dead-lettered.
  */
 import type { Logger } from 'pino'
-import { withSigningSecrets, withWebhookDisabled } from '../../core/config-updates.js'
 import { webhookOf, type InstanceConfig, type WebhookConfig } from '../../core/integrations.js'
 import { backoffDelay, type BackoffPolicy } from '../../core/whatsapp/backoff.js'
 import type { Clock } from '../../ports/clock.js'
 import type { Delivery, OutboxRow, OutboxStore } from '../../ports/outbox.js'
 import type { PostClient, PostOutcome } from './client.js'
-import { newSigningSecret, signature } from './signing.js'
+import { signature } from './signing.js'
 
 /** Committed pending rows of one webhook held in memory at most. */
 export const WINDOW = 16
@@ -34,10 +33,17 @@ export interface SenderConfig {
   webhookRetryMaxMs: number
 }
 
-/** What the sender reads and writes of the hub: the webhook settings, by instance id. */
+/**
+ * What the sender reads and changes of the hub: the webhook settings, by instance id. The two
+ * changes may take effect later (a cluster routes them to the account's writer); until then
+ * `instance` already shows a disabled webhook as disabled.
+ */
 export interface SenderHub {
   instance(id: number): { readonly config: Readonly<InstanceConfig> } | undefined
-  updateConfig(id: number, config: InstanceConfig): unknown
+  /** The receiver answered 410 Gone: the webhook is disabled, its URL kept. */
+  disableWebhook(instanceId: number, label: string): void
+  /** Every enabled webhook of the instance without a signing secret gets one. */
+  giveSigningSecrets(instanceId: number): void
 }
 
 export interface SenderStats {
@@ -179,14 +185,33 @@ export class Sender {
     return this.outbox.prune(KEEP_DELIVERED, this.cfg.webhookMaxPending)
   }
 
-  /** Ends the attempts in flight (they stay pending for the next start) and waits for them. */
-  async stop(): Promise<void> {
-    this.stopped = true
-    this.stopping.abort()
-    for (const hook of this.hooks.values()) if (hook.timer !== null) clearTimeout(hook.timer)
-    await Promise.allSettled([...this.inflight])
-    await this.client.close()
+  /**
+   * Starts no new attempt and lets those in flight end and be recorded, for up to `ms`, then
+   * stops: a clean handover sends nothing the next sender sends again.
+   */
+  async drain(ms: number): Promise<void> {
+    this.draining = true
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => (timer = setTimeout(r, ms)))])
+    clearTimeout(timer)
+    await this.stop()
   }
+
+  private draining = false
+
+  /** Ends the attempts in flight (they stay pending for the next start) and waits for them. Idempotent. */
+  stop(): Promise<void> {
+    this.stoppedAll ??= (async () => {
+      this.stopped = true
+      this.stopping.abort()
+      for (const hook of this.hooks.values()) if (hook.timer !== null) clearTimeout(hook.timer)
+      await Promise.allSettled([...this.inflight])
+      await this.client.close()
+    })()
+    return this.stoppedAll
+  }
+
+  private stoppedAll: Promise<void> | null = null
 
   // ---- scheduling -------------------------------------------------------------------------------
 
@@ -225,7 +250,7 @@ export class Sender {
   }
 
   private pump(): void {
-    while (!this.stopped && this.active < this.cfg.webhookConcurrency && this.ready.length > 0) {
+    while (!this.stopped && !this.draining && this.active < this.cfg.webhookConcurrency && this.ready.length > 0) {
       const hook = this.ready.shift()!
       hook.queued = false
       if (hook.gone) continue
@@ -261,8 +286,8 @@ export class Sender {
       return
     }
     const inst = this.hub.instance(hook.instanceId)
-    let config = inst === undefined ? undefined : webhookOf(inst.config, hook.label)
-    if (config === undefined || !config.enabled) {
+    let config = inst === undefined ? null : (webhookOf(inst.config, hook.label) ?? null)
+    if (config === null || !config.enabled) {
       this.deadLetterAll(hook, 'webhook disabled')
       return
     }
@@ -270,17 +295,23 @@ export class Sender {
       this.wakeAt(hook, head.nextAttemptAt)
       return
     }
-    if (!config.signingSecret) config = this.giveSecret(hook)
+    if (!config.signingSecret) {
+      config = this.giveSecret(hook)
+      if (config === null) return this.wakeAt(hook, this.clock.now() + STORE_RETRY_MS)
+    }
     if (hook.timer !== null) clearTimeout(hook.timer)
     hook.timer = null
     this.attempt(hook, head, config)
   }
 
-  /** A webhook configured without a secret (not through the API) gets one before its first delivery. */
-  private giveSecret(hook: Hook): WebhookConfig {
-    const inst = this.hub.instance(hook.instanceId)!
-    this.hub.updateConfig(hook.instanceId, withSigningSecrets(inst.config as InstanceConfig, newSigningSecret))
-    return webhookOf(this.hub.instance(hook.instanceId)!.config, hook.label)!
+  /**
+   * A webhook configured without a secret (not through the API) gets one before its first
+   * delivery; null while the secret is not there yet.
+   */
+  private giveSecret(hook: Hook): WebhookConfig | null {
+    this.hub.giveSigningSecrets(hook.instanceId)
+    const config = webhookOf(this.hub.instance(hook.instanceId)?.config ?? { webhooks: {} }, hook.label)
+    return config?.enabled === true && config.signingSecret ? config : null
   }
 
   private attempt(hook: Hook, head: Delivery, config: WebhookConfig): void {
@@ -335,8 +366,7 @@ export class Sender {
       this.counts.dead++
       this.settled(hook, head)
       this.deadLetterAll(hook, error)
-      const inst = this.hub.instance(hook.instanceId)
-      if (inst !== undefined) this.hub.updateConfig(hook.instanceId, withWebhookDisabled(inst.config as InstanceConfig, hook.label))
+      if (this.hub.instance(hook.instanceId) !== undefined) this.hub.disableWebhook(hook.instanceId, hook.label)
       this.log.warn({ instanceId: hook.instanceId, label: hook.label, id: head.id }, 'webhook answered 410 Gone: disabled')
       return
     }

@@ -1,0 +1,187 @@
+/**
+ * @module KvWebhookLedger implements the WebhookLedger port in the engine's bucket sh_webhooks:
+ * - `r`: the resume point `{"epoch","position"}` (a change-stream sequence)
+ * - `c.<instanceId>.<label>`: a webhook's cursor `{"epoch","seq"}`
+ * - `d.<instanceId>.<id>`: a dead letter, or one re-queued since (`status` says which), as the
+ *   deliveries list shows it plus its body
+ * (label and id are base64url: KV keys accept only `[-/=.\w]`).
+ *
+ * Writes are coalesced per key and sent in batches, one batch at a time, in phases: forgotten
+ * instances and letters first, then cursors, then the resume point, so a cursor or resume point
+ * never reaches the engine before a letter it passes. A failed batch is queued again (unless
+ * newer writes of the same keys replaced it) and retried.
+ */
+import type { KV, KvWatchEntry } from '@nats-io/kv'
+import type { Delivery } from '../../ports/outbox.js'
+import type { LedgerState, ResumePoint, WebhookCursor, WebhookLedger } from '../../ports/webhook-ledger.js'
+
+const RESUME = 'r'
+const RETRY_MS = 500
+
+const tok = (text: string) => (text === '' ? '=' : Buffer.from(text, 'utf8').toString('base64url'))
+const untok = (t: string) => (t === '=' ? '' : Buffer.from(t, 'base64url').toString('utf8'))
+
+export const letterKey = (instanceId: number, id: string) => `d.${instanceId}.${tok(id)}`
+export const cursorKey = (instanceId: number, label: string) => `c.${instanceId}.${tok(label)}`
+
+interface Batch {
+  forgets: Set<number>
+  /** Key → value to put, or null to delete. */
+  letters: Map<string, string | null>
+  cursors: Map<string, string>
+  resume: string | null
+}
+
+const emptyBatch = (): Batch => ({ forgets: new Set(), letters: new Map(), cursors: new Map(), resume: null })
+
+export class KvWebhookLedger implements WebhookLedger {
+  private queued: Batch = emptyBatch()
+  private asked = 0
+  private done = 0
+  private running = false
+  private readonly waiters: { gen: number; resolve: () => void }[] = []
+
+  constructor(
+    private readonly kv: KV,
+    private readonly log: { warn(o: object, m?: string): void },
+  ) {}
+
+  async load(): Promise<LedgerState> {
+    const state: LedgerState = { resume: null, cursors: new Map(), letters: [] }
+    for (const e of await this.entries()) {
+      if (e.operation !== 'PUT') continue
+      if (e.key === RESUME) state.resume = e.json<ResumePoint>()
+      const c = /^c\.(\d+)\.([^.]+)$/.exec(e.key)
+      if (c !== null) state.cursors.set(`${c[1]}/${untok(c[2]!)}`, e.json<WebhookCursor>())
+      if (e.key.startsWith('d.')) state.letters.push(e.json<Omit<Delivery, 'pos'>>())
+    }
+    state.letters.sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq)
+    return state
+  }
+
+  putLetter(d: Omit<Delivery, 'pos'>): void {
+    const { id, instanceId, label, event, seq, version, body, status, attempts, createdAt, queuedAt, nextAttemptAt, lastAttemptAt, lastError } = d
+    this.queued.letters.set(letterKey(instanceId, id), JSON.stringify({ id, instanceId, label, event, seq, version, body, status, attempts, createdAt, queuedAt, nextAttemptAt, lastAttemptAt, lastError }))
+    this.kick()
+  }
+
+  deleteLetter(instanceId: number, id: string): void {
+    this.queued.letters.set(letterKey(instanceId, id), null)
+    this.kick()
+  }
+
+  putCursor(instanceId: number, label: string, cursor: WebhookCursor): void {
+    this.queued.cursors.set(cursorKey(instanceId, label), JSON.stringify(cursor))
+    this.kick()
+  }
+
+  putResume(point: ResumePoint): void {
+    this.queued.resume = JSON.stringify(point)
+    this.kick()
+  }
+
+  forgetInstance(instanceId: number): void {
+    const q = this.queued
+    for (const k of [...q.letters.keys()]) if (k.startsWith(`d.${instanceId}.`)) q.letters.delete(k)
+    for (const k of [...q.cursors.keys()]) if (k.startsWith(`c.${instanceId}.`)) q.cursors.delete(k)
+    q.forgets.add(instanceId)
+    this.kick()
+  }
+
+  flush(): Promise<void> {
+    if (this.done >= this.asked) return Promise.resolve()
+    const gen = this.asked
+    return new Promise((resolve) => this.waiters.push({ gen, resolve }))
+  }
+
+  discard(): void {
+    this.queued = emptyBatch()
+    this.settle(this.asked)
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private kick(): void {
+    this.asked++
+    if (this.running) return
+    this.running = true
+    void this.drain()
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!isEmpty(this.queued)) {
+        const gen = this.asked
+        const batch = this.queued
+        this.queued = emptyBatch()
+        try {
+          await this.write(batch)
+          this.settle(gen)
+        } catch (err) {
+          this.log.warn({ err }, 'keeping webhook delivery state in the engine failed; retrying')
+          this.requeue(batch)
+          await new Promise((r) => setTimeout(r, RETRY_MS).unref())
+        }
+      }
+    } finally {
+      // Synchronously after the loop's last look: nothing can have been queued in between.
+      this.running = false
+    }
+  }
+
+  private async write(b: Batch): Promise<void> {
+    const kv = this.kv
+    for (const instanceId of b.forgets) {
+      const keys: string[] = []
+      for (const filter of [`d.${instanceId}.>`, `c.${instanceId}.>`]) for await (const k of await kv.keys(filter)) keys.push(k)
+      await all(keys.map((k) => kv.delete(k)))
+    }
+    await all([...b.letters].map(([k, v]) => (v === null ? kv.delete(k) : kv.put(k, v))))
+    await all([...b.cursors].map(([k, v]) => kv.put(k, v)))
+    if (b.resume !== null) await kv.put(RESUME, b.resume)
+  }
+
+  /** A failed batch goes back behind what was asked for since, which is newer for the same keys. */
+  private requeue(b: Batch): void {
+    const q = this.queued
+    for (const i of b.forgets) q.forgets.add(i)
+    for (const [k, v] of b.letters) if (!q.letters.has(k)) q.letters.set(k, v)
+    for (const [k, v] of b.cursors) if (!q.cursors.has(k)) q.cursors.set(k, v)
+    if (q.resume === null) q.resume = b.resume
+  }
+
+  private settle(gen: number): void {
+    this.done = Math.max(this.done, gen)
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!
+      if (w.gen <= this.done) {
+        this.waiters.splice(i, 1)
+        w.resolve()
+      }
+    }
+  }
+
+  private async entries(): Promise<KvWatchEntry[]> {
+    const status = await this.kv.status()
+    if (status.values === 0) return []
+    const out: KvWatchEntry[] = []
+    const w = await this.kv.watch({ key: '>' })
+    for await (const e of w) {
+      out.push(e)
+      if (e.delta === 0) break
+    }
+    w.stop()
+    return out
+  }
+}
+
+function isEmpty(b: Batch): boolean {
+  return b.forgets.size === 0 && b.letters.size === 0 && b.cursors.size === 0 && b.resume === null
+}
+
+/** Waits for every write; throws the first failure after all have settled. */
+async function all(writes: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(writes)
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
+}
