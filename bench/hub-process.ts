@@ -7,7 +7,9 @@
  * Environment: BENCH_DATA_DIR (a temp dir when unset, removed at exit), BENCH_ACCOUNTS and
  * BENCH_PER_ACCOUNT (seed size, default 1 × 100). Other HUB_* variables apply as they would to
  * `npm start` (e.g. HUB_PERSIST_INTERVAL_MS=20 npm run bench), except the address, the data
- * directory and the rate limits, which the bench sets.
+ * directory and the rate limits and per-account budgets, which the bench lifts (one bench account
+ * plays every tenant); BENCH_OWN_LIMITS=1 keeps those from HUB_* (the noisy-neighbour scenario
+ * measures them).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
@@ -24,6 +26,7 @@ import { pace } from './lib/pacer.js'
 import { sendFatal, sendReady, serveRequests } from './lib/proc.js'
 
 const HIGH = '1000000000'
+const ADMIN_TOKEN = 'bench-admin-token-0000000000'
 const TOKENS_FILE = 'bench-tokens.json'
 
 /**
@@ -49,15 +52,19 @@ async function main(): Promise<void> {
     HUB_HOST: '127.0.0.1',
     HUB_PORT: '0',
     HUB_DATA_DIR: dataDir,
-    HUB_ADMIN_TOKEN: 'bench-admin-token-0000000000',
-    // The bench is one client hammering one token: the limits would measure the 429 path.
-    HUB_RATE_LIMIT_PER_MIN: HIGH,
-    HUB_CREATE_RATE_LIMIT_PER_MIN: HIGH,
-    HUB_UNAUTH_RATE_LIMIT_PER_MIN: HIGH,
-    // Likewise the per-account budgets: one bench account plays every tenant.
-    HUB_ACCOUNT_SNAPSHOT_BYTES_PER_SEC: HIGH,
-    HUB_ACCOUNT_DEEP_RESUMES_PER_SEC: HIGH,
-    HUB_ACCOUNT_RENDER_BYTES_PER_SEC: HIGH,
+    HUB_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...(env.BENCH_OWN_LIMITS === '1'
+      ? {}
+      : {
+          // The bench is one client hammering one token: the limits would measure the 429 path.
+          HUB_RATE_LIMIT_PER_MIN: HIGH,
+          HUB_CREATE_RATE_LIMIT_PER_MIN: HIGH,
+          HUB_UNAUTH_RATE_LIMIT_PER_MIN: HIGH,
+          // Likewise the per-account budgets: one bench account plays every tenant.
+          HUB_ACCOUNT_SNAPSHOT_BYTES_PER_SEC: HIGH,
+          HUB_ACCOUNT_DEEP_RESUMES_PER_SEC: HIGH,
+          HUB_ACCOUNT_RENDER_BYTES_PER_SEC: HIGH,
+        }),
   })
   if (tempDir) process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }))
   const log = pino({ level: cfg.logLevel }, pino.destination(2))
@@ -235,6 +242,7 @@ async function main(): Promise<void> {
   sendReady({
     port: running.port,
     token: tokens[0],
+    adminToken: ADMIN_TOKEN,
     tokens: tokens.length,
     epoch: hub.epoch,
     firstAccountId: first?.id ?? null,

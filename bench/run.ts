@@ -25,6 +25,7 @@ import { backgroundLoad } from './lib/measure.js'
 import { ROOT } from './lib/proc.js'
 import { renderTable, type Table } from './lib/table.js'
 import { runMemory } from './memory.js'
+import { runNoisy } from './noisy.js'
 import { runPersistence } from './persistence.js'
 import { runResumeStorm } from './resume-storm.js'
 import { runRestPolling } from './rest-polling.js'
@@ -42,6 +43,7 @@ export const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioOu
   persistence: runPersistence,
   memory: runMemory,
   cluster: runCluster,
+  noisy: runNoisy,
 }
 
 export interface BenchReport {
