@@ -13,6 +13,7 @@ import { Drawer, type DrawerContext, type Notify } from './drawer.js'
 import { ActionsSection } from './drawer-actions.js'
 import { HistorySection } from './drawer-history.js'
 import { SummarySection } from './drawer-summary.js'
+import { WebhooksSection } from './drawer-webhooks.js'
 import { countStates } from './format.js'
 import { countReasons, movesSelection, select } from './query.js'
 import { COLUMNS, Row } from './row.js'
@@ -76,7 +77,7 @@ export class Board {
       transitions: (name) => this.timelines.of(name),
       simulated: () => this.simulated,
     }
-    this.drawer = new Drawer([new SummarySection(), new HistorySection(ctx), new ActionsSection(ctx)], (name) => this.dismissed(name))
+    this.drawer = new Drawer([new SummarySection(), new HistorySection(ctx), new WebhooksSection(ctx), new ActionsSection(ctx)], (name) => this.dismissed(name))
     els.drawerSlot.replaceChildren(this.drawer.el)
     this.controls = new Controls(els.controls, (patch) => this.change(patch, true))
     this.controls.show(view)

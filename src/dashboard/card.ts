@@ -5,7 +5,7 @@
  */
 import type { InstanceItem } from '../client/index.js'
 import { button, el, setText } from './dom.js'
-import { changedText, phoneText, reasonText, retryText, sinceText, STATE_LABEL, whenText } from './format.js'
+import { changedText, phoneText, reasonText, reasonTitle, retryText, sinceText, STATE_LABEL, syncText, whenText } from './format.js'
 import { Strip } from './strip.js'
 import type { Transition } from './timeline.js'
 import type { ItemView } from './virtual-list.js'
@@ -24,6 +24,8 @@ export class Card implements ItemView {
   private readonly profile: HTMLElement
   private readonly display: HTMLElement
   private readonly reason: HTMLElement
+  private readonly reasonText: HTMLElement
+  private readonly sync: HTMLElement
   private readonly presence: HTMLElement
   private readonly since: HTMLElement
   private readonly changed: HTMLElement
@@ -49,7 +51,11 @@ export class Card implements ItemView {
     head.append(this.avatar, who, this.badge)
 
     this.display = el('p', 'display')
+    // The reason, then `syncing…` while a connected number's offline backlog has not arrived.
     this.reason = el('p', 'reason')
+    this.reasonText = el('span', 'reason-text')
+    this.sync = el('span', 'sync')
+    this.reason.append(this.reasonText, this.sync)
     const meta = el('p', 'meta')
     this.presence = el('span', 'presence')
     this.since = el('span', 'since')
@@ -84,7 +90,13 @@ export class Card implements ItemView {
     this.badge.dataset.state = c.state
     setText(this.badge, STATE_LABEL[c.state] ?? c.state)
     setText(this.display, c.displayStatus)
-    setText(this.reason, reasonText(c.reason))
+    const reason = reasonText(c.reason)
+    setText(this.reasonText, reason)
+    setText(this.sync, syncText(c))
+    // The close's own detail (conflict:device_removed, a ban's terms) in the tooltip; the drawer says it in words.
+    const title = reason !== '' || c.closeDetail ? reasonTitle(c) : ''
+    if (title === '') this.reason.removeAttribute('title')
+    else this.reason.title = title
     setText(this.presence, c.presenceStatus)
     this.presence.dataset.presence = c.presenceStatus
     const number = phoneText(c.numberJid)

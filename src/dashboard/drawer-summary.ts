@@ -1,17 +1,21 @@
 /**
- * @module The drawer's "Now" section: the instance's fields as a definition list.
+ * @module The drawer's "Now" section: the instance's fields as a definition list, the monitor's
+ * signals among them (synced, history sync progress, the close's own detail).
  */
 import type { InstanceItem } from '../client/index.js'
 import { el, setText } from './dom.js'
 import type { DrawerSection } from './drawer.js'
-import { changedText, phoneText, reasonText, retryText, sinceText, STATE_LABEL } from './format.js'
+import { changedText, historySyncText, phoneText, reasonText, retryText, sinceText, STATE_LABEL, syncedText } from './format.js'
 
 const FIELDS = [
   ['state', 'State'],
   ['display', 'Status'],
   ['reason', 'Reason'],
+  ['closeDetail', 'Close detail'],
   ['since', 'In state'],
   ['retry', 'Retry'],
+  ['synced', 'Synced'],
+  ['historySync', 'History sync'],
   ['number', 'Number'],
   ['profile', 'Profile name'],
   ['presence', 'Presence'],
@@ -55,6 +59,9 @@ export class SummarySection implements DrawerSection {
     this.set('state', STATE_LABEL[c.state] ?? c.state)
     this.set('display', c.displayStatus)
     this.set('reason', reasonText(c.reason))
+    this.set('closeDetail', c.closeDetail ?? '')
+    this.set('synced', syncedText(c))
+    this.set('historySync', historySyncText(c.historySync))
     this.set('number', phoneText(c.numberJid))
     this.set('profile', [item.profile.name, item.profile.isBusiness && item.profile.businessName !== item.profile.name ? item.profile.businessName : '']
       .filter((s) => s !== '')

@@ -1,6 +1,6 @@
 /**
  * @module The detail drawer of one instance: a non-modal side panel made of sections (now,
- * history, actions; later webhooks, cluster, new signals), each a DrawerSection that the drawer
+ * history, webhook deliveries, actions), each a DrawerSection that the drawer
  * opens, updates and closes with the instance it shows. A new section is one more entry in the
  * list given to the constructor; the drawer itself knows nothing of what sections show.
  */
@@ -35,6 +35,8 @@ export interface DrawerSection {
   tick(now: number): void
   /** The drawer closes or moves to another instance: timers stop, requests are ignored. */
   close(): void
+  /** Given the section's wrapper (heading included), for a section that is not always shown. */
+  attach?(wrap: HTMLElement): void
 }
 
 export class Drawer {
@@ -70,6 +72,7 @@ export class Drawer {
       h.tabIndex = -1
       wrap.setAttribute('aria-labelledby', h.id)
       wrap.append(h, s.el)
+      s.attach?.(wrap)
       body.append(wrap)
     }
     aside.append(head, body)

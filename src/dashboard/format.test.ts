@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { changedText, clockText, duration, percentText, phoneText, reasonText, retryText, sinceText, whenText } from './format.js'
+import { changedText, clockText, duration, historySyncText, percentText, phoneText, reasonText, reasonTitle, retryText, sinceText, syncedText, syncText, whenText } from './format.js'
 
 const NOW = Date.parse('2025-01-01T12:00:00.000Z')
 
@@ -78,5 +78,36 @@ describe('whenText', () => {
     const now = new Date(2025, 0, 3, 12, 0, 0).getTime()
     expect(whenText(new Date(2025, 0, 3, 1, 2, 3).toISOString(), now)).toBe('01:02:03')
     expect(whenText(new Date(2025, 0, 1, 1, 2, 3).toISOString(), now)).toBe('2025-01-01 01:02:03')
+  })
+})
+
+describe('the monitor signals: synced, history sync, close detail', () => {
+  it('says syncing… only for a connected number whose offline backlog has not arrived', () => {
+    expect([
+      syncText({ state: 'connected', synced: false }),
+      syncText({ state: 'connected', synced: true }),
+      syncText({ state: 'connecting', synced: false }),
+    ]).toEqual(['syncing…', '', ''])
+    expect([
+      syncedText({ state: 'connected', synced: true }),
+      syncedText({ state: 'connected', synced: false }),
+      syncedText({ state: 'disconnected', synced: false }),
+    ]).toEqual(['yes, the offline backlog arrived', 'not yet: syncing… (the offline backlog is still arriving)', ''])
+  })
+
+  it('words history sync progress, and nothing while it is off', () => {
+    expect([historySyncText({ progress: 45, isLatest: false }), historySyncText({ progress: null, isLatest: true }), historySyncText(null)]).toEqual([
+      '45%',
+      'in progress (first sync since pairing)',
+      '',
+    ])
+  })
+
+  it("puts the close's own detail after the reason and the status in the reason's tooltip", () => {
+    const reason = { code: 440, name: 'connectionReplaced', message: 'Stream Errored (conflict)' }
+    expect(reasonTitle({ reason, displayStatus: 'Disconnected (connection replaced)', closeDetail: 'conflict:replaced' })).toBe(
+      '440 connectionReplaced: Stream Errored (conflict) — Disconnected (connection replaced) — detail: conflict:replaced',
+    )
+    expect(reasonTitle({ reason: null, displayStatus: 'Online', closeDetail: null })).toBe('Online')
   })
 })

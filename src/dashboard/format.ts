@@ -55,6 +55,35 @@ export function reasonText(reason: InstanceItem['connection']['reason']): string
   return reason.message ? `${head}: ${reason.message}` : head
 }
 
+type Connection = InstanceItem['connection']
+
+/**
+ * `syncing…` while connected and the offline backlog has not arrived yet (`synced` false), ''
+ * otherwise: a connected number that never syncs is not healthy, and it says so in words.
+ */
+export function syncText(c: Pick<Connection, 'state' | 'synced'>): string {
+  return c.state === 'connected' && c.synced !== true ? 'syncing…' : ''
+}
+
+/** The drawer's "Synced": only while connected (the hub resets it on every close). */
+export function syncedText(c: Pick<Connection, 'state' | 'synced'>): string {
+  if (c.state !== 'connected') return ''
+  return c.synced === true ? 'yes, the offline backlog arrived' : 'not yet: syncing… (the offline backlog is still arriving)'
+}
+
+/** `45%`, `in progress`, with `(first sync since pairing)` when WhatsApp says so; '' when history sync is off. */
+export function historySyncText(h: Connection['historySync'] | undefined): string {
+  if (!h) return ''
+  const p = typeof h.progress === 'number' ? `${h.progress}%` : 'in progress'
+  return h.isLatest ? `${p} (first sync since pairing)` : p
+}
+
+/** The reason's tooltip: the reason, the status in words, and the close's own detail. */
+export function reasonTitle(c: Pick<Connection, 'reason' | 'displayStatus' | 'closeDetail'>): string {
+  const detail = c.closeDetail ? `detail: ${c.closeDetail}` : ''
+  return [reasonText(c.reason), c.displayStatus, detail].filter((s) => s !== '').join(' — ')
+}
+
 /** `+5511999999999` from a JID, or ''. */
 export function phoneText(numberJid: string | null): string {
   const d = jidDigits(numberJid)

@@ -2,11 +2,14 @@
  * @module Dashboard entry: sign-in (the token lives in sessionStorage, never in the page URL),
  * the stream through the package's own StatusClient, the view in the URL fragment (search,
  * filters, sort, cards or table, the open drawer), the reconnect banner, notices and the create
- * form.
+ * form. The admin token lists no instances (403 on the list); it gets the cluster and accounts
+ * panel instead.
  */
 import { StatusClient, type ClientEvent } from '../client/index.js'
+import { AdminPanel } from './admin-panel.js'
 import { ApiError, apiWith, type Api } from './api.js'
 import { Board } from './board.js'
+import { fetchCluster } from './cluster.js'
 import { parseView, viewHash, type View } from './view-state.js'
 
 const TOKEN_KEY = 'statushub.token'
@@ -24,8 +27,10 @@ const notice = $('notice')
 const signOut = $<HTMLButtonElement>('signout')
 const createForm = $<HTMLFormElement>('create')
 const newName = $<HTMLInputElement>('new-name')
+const adminRoot = $('admin')
 
 let session: { client: StatusClient; board: Board; api: Api } | null = null
+let admin: AdminPanel | null = null
 let bannerTimer: ReturnType<typeof setTimeout> | null = null
 let noticeTimer: ReturnType<typeof setTimeout> | null = null
 
@@ -57,18 +62,32 @@ createForm.addEventListener('submit', (e) => {
 async function signIn(token: string): Promise<void> {
   const api = apiWith(token)
   loginError.textContent = ''
+  let asAdmin = false
   try {
     await api('GET', '/api/instance/list?instanceName=')
   } catch (err) {
-    sessionStorage.removeItem(TOKEN_KEY)
-    loginError.textContent = err instanceof ApiError ? err.message : String(err)
-    login.hidden = false
-    tokenInput.focus()
-    return
+    // A valid token that reaches no instance list: the admin token, if the cluster answers it.
+    asAdmin = err instanceof ApiError && err.status === 403 && (await fetchCluster(api).then(() => true, () => false))
+    if (!asAdmin) {
+      sessionStorage.removeItem(TOKEN_KEY)
+      loginError.textContent = err instanceof ApiError ? err.message : String(err)
+      login.hidden = false
+      tokenInput.focus()
+      return
+    }
   }
   sessionStorage.setItem(TOKEN_KEY, token)
   tokenInput.value = ''
-  start(token, api)
+  if (asAdmin) startAdmin(api)
+  else start(token, api)
+}
+
+/** The admin token: the cluster and the accounts, no stream (it reaches no instance). */
+function startAdmin(api: Api): void {
+  admin = new AdminPanel(adminRoot, api)
+  login.hidden = true
+  adminRoot.hidden = false
+  signOut.hidden = false
 }
 
 function start(token: string, api: Api): void {
@@ -135,6 +154,9 @@ function end(why: string): void {
     session.board.dispose()
     session = null
   }
+  admin?.dispose()
+  admin = null
+  adminRoot.hidden = true
   boardSection.hidden = true
   counters.hidden = true
   createForm.hidden = true

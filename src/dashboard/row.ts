@@ -5,7 +5,7 @@
 import type { InstanceItem } from '../client/index.js'
 import { el, setText } from './dom.js'
 import { uptimeOf, DAY_MS } from './day.js'
-import { duration, percentText, phoneText, reasonText, retryText, STATE_LABEL } from './format.js'
+import { duration, percentText, phoneText, reasonText, reasonTitle, retryText, STATE_LABEL, syncText } from './format.js'
 import { Strip } from './strip.js'
 import type { Transition } from './timeline.js'
 import type { ItemView } from './virtual-list.js'
@@ -29,6 +29,7 @@ export class Row implements ItemView {
   private readonly reason: HTMLElement
   private readonly since: HTMLElement
   private readonly retry: HTMLElement
+  private readonly sync: HTMLElement
   private readonly number: HTMLElement
   private readonly share: HTMLElement
   private readonly seen: HTMLElement
@@ -62,7 +63,9 @@ export class Row implements ItemView {
     const since = cell('since')
     this.since = el('span', 'since')
     this.retry = el('span', 'sub retry')
-    since.append(this.since, this.retry)
+    // `syncing…` while a connected number's offline backlog arrives (connected: no retry shares the line).
+    this.sync = el('span', 'sub sync')
+    since.append(this.since, this.retry, this.sync)
     const number = cell('number')
     this.number = el('span')
     number.append(this.number)
@@ -91,8 +94,9 @@ export class Row implements ItemView {
     setText(this.profile, item.profile.name)
     const reason = reasonText(c.reason)
     setText(this.reason, reason || '—')
-    this.reason.title = reason === '' ? c.displayStatus : `${reason} — ${c.displayStatus}`
+    this.reason.title = reasonTitle(c)
     setText(this.number, phoneText(c.numberJid) || '—')
+    setText(this.sync, syncText(c))
     this.tick(now)
   }
 

@@ -1,12 +1,16 @@
 /**
  * The dashboard with 10,003 instances (the fleet of fleet.ts plus three the simulator pairs and
  * flaps), end to end in Debian's Chromium driven by playwright-core: search, the state and reason
- * chips, the sorts, the view in the URL, the virtualised table and grid, the drawer's timeline and
- * actions, the keyboard, and an axe-core audit. Every test leaves a screenshot in .artifacts/.
+ * chips, the sorts, the view in the URL, the virtualised table and grid, the drawer's timeline,
+ * signals (synced, close detail), webhook deliveries (against a real receiver on 127.0.0.1) and
+ * actions, the admin token's cluster panel, the keyboard, and an axe-core audit. Every test leaves
+ * a screenshot in .artifacts/.
  * Assertions are structural (what the DOM holds), never timings. Without Chromium or axe-core
  * these tests fail, never skip.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import pino from 'pino'
@@ -16,8 +20,10 @@ import { buildDashboard } from '../../scripts/build-dashboard.mjs'
 import { startHub, type RunningHub } from '../../src/app/compose.js'
 import { loadConfig } from '../../src/app/config.js'
 import { defaultConfig } from '../../src/core/integrations.js'
+import { DAY_MS } from '../../src/dashboard/day.js'
+import { duration, percentText } from '../../src/dashboard/format.js'
 import type { WhatsAppControl } from '../../src/ports/whatsapp.js'
-import { tempDir } from '../helpers/hub.js'
+import { ADMIN, tempDir } from '../helpers/hub.js'
 import { until } from '../helpers/wait.js'
 import { byName, countOf, createFleet, FLAPPERS, FLEET, MEMBERS, type Member } from './fleet.js'
 
@@ -43,6 +49,37 @@ let axe: string
 let account: ReturnType<typeof createFleet>['account']
 
 let consoleErrors: string[] = []
+/** A failed request the running test provokes on purpose: its status and its URL. */
+let expectedConsole: { status: number; url: RegExp } | null = null
+
+/** The webhook receiver on 127.0.0.1: answers `receiver.status` to every POST. */
+let receiver: Server
+const hook = { status: 500, received: 0 }
+/** The fleet member whose webhook points at the receiver. */
+const HOOKED = MEMBERS[500]!.name
+
+/** REST straight to the hub (not through the page), with the fleet's token unless told. */
+async function call(method: string, path: string, body?: unknown, t = token): Promise<any> {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { token: t, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const json = await r.json()
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+/** The deliveries of HOOKED's webhooks the API lists with `status` (all when omitted). */
+const deliveries = async (status?: 'pending' | 'delivered' | 'dead'): Promise<any[]> =>
+  (await call('GET', `/api/events/webhookDeliveries/${HOOKED}?limit=500${status === undefined ? '' : `&status=${status}`}`)).deliveries
+
+/** Two presence flips of HOOKED, straight through the hub: two `instance.state` deliveries, the member as it was. */
+function flipPresence(): void {
+  const id = running.hub.lookup(account.id, HOOKED)!.id
+  running.hub.updateStatus(id, { presenceStatus: 'unavailable' })
+  running.hub.updateStatus(id, { presenceStatus: 'available' })
+}
 
 function ref(name: string) {
   const i = running.hub.lookup(account.id, name)!
@@ -56,16 +93,33 @@ const stateOf = (name: string) => running.hub.lookup(account.id, name)!.status.s
 async function open(hash = ''): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
   page.on('dialog', (d) => void d.accept())
-  page.on('console', (m) => {
-    // The history route answers 404 until the hub has it; anything else is a defect.
-    if (m.type() !== 'error' || /status of 404/.test(m.text())) return
-    consoleErrors.push(m.text())
-  })
-  page.on('pageerror', (err) => consoleErrors.push(String(err)))
+  watchConsole(page)
   await page.goto(`${base}/${hash}`)
   await page.fill('#token', token)
   await page.press('#token', 'Enter')
   await expect.poll(() => page.textContent('#shown'), { timeout: 20_000 }).toMatch(/^(Showing [\d,]+ of )?10,003( instances)?$/)
+  return page
+}
+
+/** Every console error is a defect, but the one failed request the running test provokes on purpose. */
+function watchConsole(page: Page): void {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return
+    const e = expectedConsole
+    if (e !== null && m.text().includes(`status of ${e.status}`) && e.url.test(m.location().url)) return
+    consoleErrors.push(`${m.text()} (${m.location().url})`)
+  })
+  page.on('pageerror', (err) => consoleErrors.push(String(err)))
+}
+
+/** Signs in with the admin token: the cluster and accounts panel, once it has rendered an answer. */
+async function openAdmin(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  watchConsole(page)
+  await page.goto(`${base}/`)
+  await page.fill('#token', ADMIN)
+  await page.press('#token', 'Enter')
+  await expect.poll(() => page.getAttribute('#admin', 'data-state'), { timeout: 20_000 }).toBe('shown')
   return page
 }
 
@@ -106,6 +160,12 @@ beforeAll(async () => {
     HUB_LOG_LEVEL: 'silent',
     HUB_WHATSAPP: 'simulated',
     HUB_RATE_LIMIT_PER_MIN: '1000',
+    HUB_ADMIN_TOKEN: ADMIN,
+    // The receiver is on 127.0.0.1; a delivery it refuses is dead after a second of short retries.
+    HUB_WEBHOOK_ALLOW_PRIVATE: 'true',
+    HUB_WEBHOOK_MAX_AGE_S: '1',
+    HUB_WEBHOOK_RETRY_BASE_MS: '50',
+    HUB_WEBHOOK_RETRY_MAX_MS: '200',
   })
   const log = pino({ level: 'silent' })
   running = await startHub(cfg, { log, whatsapp: {}, dashboardDir })
@@ -118,18 +178,29 @@ beforeAll(async () => {
   }
   await until(() => FLAPPERS.every((n) => stateOf(n) === 'connected'), { what: 'the flappers to connect', ms: 15_000 })
   base = `http://127.0.0.1:${running.port}`
+  receiver = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      hook.received++
+      res.writeHead(hook.status, { 'content-type': 'text/plain' }).end(String(hook.status))
+    })
+  })
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+  await call('POST', `/api/events/webhook/${HOOKED}`, { enabled: true, url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
 }, 90_000)
 
 afterAll(async () => {
   await browser?.close()
   await running?.stop()
+  await new Promise((r) => receiver?.close(r))
 })
 
 describe('dashboard with 10,003 instances', () => {
   afterEach(() => {
     const errors = consoleErrors
     consoleErrors = []
+    expectedConsole = null
     expect(errors).toEqual([])
   })
 
@@ -313,6 +384,7 @@ describe('dashboard with 10,003 instances', () => {
   it("draws the drawer's timeline from what the stream showed after a few flaps, while the hub has no history route", async () => {
     const page = await open('#q=flap-a')
     // Whatever the hub serves, this test is about the fallback: the route answers as a hub without it.
+    expectedConsole = { status: 404, url: /\/api\/instance\/history\/flap-a\?limit=1000$/ }
     await page.route('**/api/instance/history/**', (r) =>
       r.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ success: false, error: { message: 'Not found' } }) }),
     )
@@ -406,6 +478,7 @@ describe('dashboard with 10,003 instances', () => {
 
   it('says so when the instance is unknown to the history (404 "Instance not found"), unlike a missing route', async () => {
     const page = await open('#q=flap-c')
+    expectedConsole = { status: 404, url: /\/api\/instance\/history\/flap-c\?limit=1000$/ }
     await page.route('**/api/instance/history/**', (r) =>
       r.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ success: false, error: { message: 'Instance not found' } }) }),
     )
@@ -414,6 +487,227 @@ describe('dashboard with 10,003 instances', () => {
     await expect.poll(() => history.locator('.source').textContent()).toMatch(/^Instance not found: \d+ transitions? the stream showed\.$/)
     expect(await history.getAttribute('data-source')).toBe('stream')
     await shot(page, 'fleet-drawer-unknown.png')
+    await page.close()
+  })
+
+  it("draws the drawer from the hub's own history after real flaps (no mocked route): the strip's spans and the uptime are the endpoint's", async () => {
+    const page = await open('#q=flap-c')
+    await expect.poll(() => shownNames(page, '.card')).toEqual(['flap-c'])
+    for (let i = 0; i < 3; i++) {
+      await wa.simulator!.close(ref('flap-c').id, 428, 'Connection Terminated')
+      await until(() => stateOf('flap-c') === 'connecting', { what: 'flap-c to drop', ms: 15_000 })
+      await until(() => stateOf('flap-c') === 'connected', { what: 'flap-c to come back', ms: 15_000 })
+    }
+    // Its backlog arrived: nothing more is coming that the stream could add in front of the hub's answer.
+    await until(() => running.hub.lookup(account.id, 'flap-c')!.status.synced, { what: 'flap-c to sync', ms: 15_000 })
+    await expect.poll(() => page.getAttribute('.card[data-name="flap-c"]', 'data-state')).toBe('connected')
+    // The very answer the page got (read, not replaced).
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/instance/history/flap-c')
+    await page.getByRole('button', { name: 'Details for flap-c' }).click()
+    const answer = await (await answered).json()
+    const history = page.locator('#drawer [data-section=history] .history')
+    await expect.poll(() => history.getAttribute('data-source')).toBe('hub')
+    // What the page got is what the endpoint answers.
+    expect((await call('GET', '/api/instance/history/flap-c?limit=1000')).history).toEqual(answer.history)
+    // Created in this suite and flapped three times here (and once more by the hub-answer test, when it ran).
+    const entries = answer.history as { at: string; state: string }[]
+    expect(entries.filter((e) => e.state === 'connecting').length).toBeGreaterThanOrEqual(3)
+    expect(await history.locator('.source').textContent()).toBe(`From the hub's history: ${entries.length} transitions.`)
+    expect(await history.locator('.history-list li').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.state))).toEqual(entries.map((e) => e.state))
+
+    // The strip: no record before the instance existed, then each entry's state until the next
+    // one, an entry that lasted no time showing nothing, and neighbours of one state as one span.
+    const points = [...entries].reverse().map((e) => ({ at: Date.parse(e.at), state: e.state }))
+    const expected = ['none']
+    points.forEach((p, i) => {
+      const next = points[i + 1]
+      if (next !== undefined && next.at <= p.at) return
+      if (expected[expected.length - 1] !== p.state) expected.push(p.state)
+    })
+    expect(await history.locator('.strip.day .span').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.state))).toEqual(expected)
+    const u = answer.uptime as { share24h: number; connectedMs: number; windowMs: number }
+    expect(u.windowMs).toBeLessThan(DAY_MS)
+    expect(await history.locator('.uptime').textContent()).toBe(`Connected ${percentText(u.share24h)} of the last ${duration(u.windowMs)} (${duration(u.connectedMs)}), as the hub counts it.`)
+    expect(answer.liveness.connectedSince).not.toBeNull()
+    expect(await history.locator('.liveness').textContent()).toMatch(/^Last frame from WhatsApp \d+s ago, connected since \d\d:\d\d:\d\d\.$/)
+    await shot(page, 'fleet-drawer-hub-real.png')
+    await page.close()
+  }, 60_000)
+
+  it('shows the monitor signals: syncing… on a connected number without its backlog, the close detail in the reason tooltip and in the drawer', async () => {
+    const unsynced = MEMBERS[63]!
+    const replaced = MEMBERS[13]!
+    const removed = MEMBERS[29]!
+    const synced = MEMBERS[64]!
+    expect([unsynced.state, unsynced.synced, replaced.closeDetail, removed.closeDetail, synced.synced]).toEqual(['connected', false, 'conflict:replaced', 'conflict:device_removed', true])
+    const listed = async (name: string) => (await call('GET', `/api/instance/list?instanceName=${name}`)).instances[0].connection
+    const page = await open(`#q=${unsynced.name}`)
+    const card = (name: string) => page.locator(`.card[data-name="${name}"]`)
+    await expect.poll(() => shownNames(page, '.card')).toEqual([unsynced.name])
+    expect((await listed(unsynced.name)).synced).toBe(false)
+    expect(await card(unsynced.name).locator('.reason').textContent()).toBe('syncing…')
+    expect(await card(unsynced.name).locator('.badge').textContent()).toBe('connected')
+
+    await page.fill('#search', synced.name)
+    await expect.poll(() => shownNames(page, '.card')).toEqual([synced.name])
+    expect((await listed(synced.name)).synced).toBe(true)
+    expect(await card(synced.name).locator('.reason').textContent()).toBe('')
+    // A paired simulator socket gets its backlog too, half a second after the open.
+    await until(() => running.hub.lookup(account.id, 'flap-a')!.status.synced, { what: 'flap-a to sync' })
+    expect((await listed('flap-a')).synced).toBe(true)
+
+    const c = await listed(replaced.name)
+    expect(c.closeDetail).toBe('conflict:replaced')
+    await page.fill('#search', replaced.name)
+    await expect.poll(() => shownNames(page, '.card')).toEqual([replaced.name])
+    const tooltip = `440 connectionReplaced: Stream Errored (conflict) — ${c.displayStatus} — detail: conflict:replaced`
+    expect(await card(replaced.name).locator('.reason').getAttribute('title')).toBe(tooltip)
+    await card(replaced.name).getByRole('button', { name: `Details for ${replaced.name}` }).click()
+    const now = page.locator('#drawer [data-section=summary]')
+    await expect.poll(() => page.getAttribute('#drawer', 'data-name')).toBe(replaced.name)
+    expect(await now.locator('dd[data-field=closeDetail]').textContent()).toBe('conflict:replaced')
+    // Synced means nothing while disconnected: the field is left out, not shown as "no".
+    expect(await now.locator('dd[data-field=synced]').isHidden()).toBe(true)
+
+    // The table: the tooltip on the reason, `syncing…` under the time in state.
+    await page.getByRole('button', { name: 'Table' }).click()
+    await page.fill('#search', removed.name)
+    await expect.poll(() => shownNames(page, '.row[data-name]')).toEqual([removed.name])
+    expect((await listed(removed.name)).closeDetail).toBe('conflict:device_removed')
+    expect(await page.locator(`.row[data-name="${removed.name}"] .reason-text`).getAttribute('title')).toBe('401 loggedOut: Connection Failure — Logged out — detail: conflict:device_removed')
+    await page.fill('#search', unsynced.name)
+    await expect.poll(() => shownNames(page, '.row[data-name]')).toEqual([unsynced.name])
+    expect(await page.locator(`.row[data-name="${unsynced.name}"] .sync`).textContent()).toBe('syncing…')
+    await page.getByRole('button', { name: `Details for ${unsynced.name}` }).click()
+    await expect.poll(() => page.getAttribute('#drawer', 'data-name')).toBe(unsynced.name)
+    expect(await now.locator('dd[data-field=synced]').textContent()).toBe('not yet: syncing… (the offline backlog is still arriving)')
+    expect(await now.locator('dd[data-field=closeDetail]').isHidden()).toBe(true)
+    await shot(page, 'fleet-drawer-signals.png')
+    await page.close()
+  })
+
+  it('shows the webhook deliveries of an instance with webhooks (pending, dead letters, the latest) as the API lists them, and retries the dead ones', async () => {
+    hook.status = 500
+    flipPresence()
+    flipPresence()
+    // The receiver refuses them all: after a second of retries every one is a dead letter.
+    await until(async () => (await deliveries('dead')).length === 4 && (await deliveries('pending')).length === 0, {
+      what: 'four dead letters',
+      ms: 15_000,
+      detail: () => hook,
+    })
+    const page = await open(`#q=${HOOKED}`)
+    await page.getByRole('button', { name: `Details for ${HOOKED}` }).click()
+    const section = page.locator('#drawer [data-section=webhooks]')
+    const box = section.locator('.webhooks')
+    await expect.poll(() => box.getAttribute('data-state')).toBe('shown')
+    expect(await section.isVisible()).toBe(true)
+    expect(await box.locator('.hooks li').allTextContents()).toEqual([`default enabled → http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`])
+    const shown = () =>
+      box.locator('.deliveries tbody tr').evaluateAll((els) =>
+        els.map((e) => ({
+          id: (e as HTMLElement).dataset.id,
+          label: e.querySelector('.label')!.textContent,
+          seq: e.querySelector('.seq')!.textContent,
+          status: e.querySelector('.status')!.textContent,
+          attempts: e.querySelector('.attempts')!.textContent,
+          lastError: e.querySelector('.last-error')!.textContent,
+          next: e.querySelector('.next time')?.getAttribute('datetime') ?? e.querySelector('.next')!.textContent,
+        })),
+      )
+    const listed = async () =>
+      (await deliveries()).slice(0, 10).map((d) => ({
+        id: d.id,
+        label: d.label,
+        seq: String(d.seq),
+        status: d.status,
+        attempts: String(d.attempts),
+        lastError: d.lastError ?? '—',
+        next: d.nextAttemptAt ?? '—',
+      }))
+    const counts = async () => [await box.locator('[data-deliveries=pending]').textContent(), await box.locator('[data-deliveries=dead]').textContent()]
+    expect(await counts()).toEqual(['0', '4'])
+    const dead = await listed()
+    expect(dead.map((d) => d.status)).toEqual(['dead', 'dead', 'dead', 'dead'])
+    expect(await shown()).toEqual(dead)
+    await box.locator('.deliveries').scrollIntoViewIfNeeded()
+    await shot(page, 'fleet-drawer-webhooks.png')
+
+    // The receiver recovers; Retry re-queues the four and says so, with the hub's count.
+    hook.status = 200
+    await section.getByRole('button', { name: `Retry dead deliveries of ${HOOKED}` }).click()
+    await expect.poll(() => box.locator('.retry-result').getAttribute('data-requeued')).toBe('4')
+    expect(await box.locator('.retry-result').textContent()).toBe('Re-queued 4 dead deliveries.')
+    await until(async () => (await deliveries('delivered')).length === 4, { what: 'the four to be delivered', ms: 15_000 })
+    await section.getByRole('button', { name: 'Refresh webhook deliveries' }).click()
+    await expect.poll(counts).toEqual(['0', '0'])
+    const delivered = await listed()
+    expect(delivered.map((d) => [d.id, d.status, d.attempts])).toEqual(dead.map((d) => [d.id, 'delivered', '1']))
+    await expect.poll(shown).toEqual(delivered)
+    await box.locator('.deliveries').scrollIntoViewIfNeeded()
+    await shot(page, 'fleet-drawer-webhooks-retried.png')
+
+    // An instance without webhooks has no such section.
+    const other = MEMBERS[501]!.name
+    expect((await call('GET', `/api/events/getWebhook/${other}`)).webhooks).toEqual([])
+    await page.fill('#search', other)
+    await page.getByRole('button', { name: `Details for ${other}` }).click()
+    await expect.poll(() => page.getAttribute('#drawer', 'data-name')).toBe(other)
+    await expect.poll(() => box.getAttribute('data-state')).toBe('none')
+    expect(await section.isHidden()).toBe(true)
+    await page.close()
+  })
+
+  it('shows the admin token the cluster (one node for the embedded hub) and the accounts, exactly as the API answers, and no instance stream', async () => {
+    // The sign-in asks for the instance list first: the admin token is refused it (403), then the cluster answers.
+    expectedConsole = { status: 403, url: /\/api\/instance\/list\?instanceName=$/ }
+    const clusterAnswers: any[] = []
+    const sockets: string[] = []
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+    watchConsole(page)
+    page.on('websocket', (ws) => sockets.push(ws.url()))
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/api/admin/cluster') clusterAnswers.push(r.json())
+    })
+    await page.goto(`${base}/`)
+    await page.fill('#token', ADMIN)
+    await page.press('#token', 'Enter')
+    const panel = page.locator('#admin')
+    await expect.poll(() => panel.getAttribute('data-loaded')).toBe('1')
+    // The sign-in's answer, then the panel's.
+    expect(clusterAnswers).toHaveLength(2)
+    const cluster = await clusterAnswers[1]
+    expect(cluster.epoch).toBe(running.hub.epoch)
+    expect(cluster.nodes).toHaveLength(1)
+    const node = cluster.nodes[0]
+    expect([node.roles, node.accounts]).toEqual([['worker', 'edge'], running.hub.accounts().length])
+    expect(node.instances).toBe(running.wa!.driven().length)
+    expect(await panel.locator('[data-field=epoch]').textContent()).toBe(running.hub.epoch)
+    expect(await panel.locator('[data-field=readiness]').textContent()).toBe('ready')
+    expect(await panel.locator('[data-field=nodes]').textContent()).toBe('1')
+    const nodes = await panel.locator('table.nodes tbody tr').evaluateAll((els) =>
+      els.map((e) => [(e as HTMLElement).dataset.node, ...[...e.children].map((c) => c.querySelector('time')?.getAttribute('datetime') ?? c.textContent)]),
+    )
+    expect(nodes).toEqual([[node.id, node.id, 'worker, edge', node.instances.toLocaleString('en-US'), node.accounts.toLocaleString('en-US'), node.lastSeenAt]])
+
+    const accounts = (await call('GET', '/api/admin/accounts', undefined, ADMIN)).accounts as any[]
+    expect(accounts.map((a) => [a.name, a.instances])).toEqual([
+      ['default', 0],
+      ['fleet', TOTAL],
+    ])
+    const rows = await panel.locator('table.accounts-table tbody tr').evaluateAll((els) =>
+      els.map((e) => [...e.children].map((c) => c.querySelector('time')?.getAttribute('datetime') ?? c.textContent)),
+    )
+    expect(rows).toEqual(accounts.map((a) => [String(a.id), a.name, a.instances.toLocaleString('en-US'), a.instanceLimit.toLocaleString('en-US'), a.createdAt]))
+    // The admin token reaches no instance: no list, no stream.
+    expect(await page.isVisible('#board')).toBe(false)
+    expect(await page.isVisible('#counters')).toBe(false)
+    expect(sockets).toEqual([])
+    await shot(page, 'fleet-admin-cluster.png')
+
+    await page.click('#signout')
+    await expect.poll(() => page.isVisible('#login')).toBe(true)
+    expect(await panel.isHidden()).toBe(true)
     await page.close()
   })
 
@@ -487,7 +781,7 @@ describe('dashboard with 10,003 instances', () => {
     await page.close()
   })
 
-  it('passes an axe-core audit without serious violations: sign-in, cards, table, chips pressed and the drawer open', async () => {
+  it('passes an axe-core audit without serious violations: sign-in, cards, table, chips pressed, the drawer open, its webhook section, the admin panel', async () => {
     const login = await browser.newPage()
     await login.goto(`${base}/`)
     expect(await audit(login)).toEqual([])
@@ -504,6 +798,24 @@ describe('dashboard with 10,003 instances', () => {
     expect(await audit(page)).toEqual([])
     await shot(page, 'fleet-axe-drawer.png')
     await page.close()
+
+    // The drawer of an instance with webhooks and deliveries: the webhook section and its table.
+    flipPresence()
+    await until(async () => (await deliveries()).length > 0, { what: 'a delivery of the hooked instance' })
+    const hooked = await open(`#q=${HOOKED}&open=${HOOKED}`)
+    await expect.poll(() => hooked.getAttribute('#drawer .webhooks', 'data-state')).toBe('shown')
+    expect(await hooked.locator('#drawer .deliveries tbody tr').count()).toBeGreaterThan(0)
+    await expect.poll(() => hooked.getAttribute('#drawer .history', 'data-source')).not.toBe('loading')
+    expect(await audit(hooked)).toEqual([])
+    await shot(hooked, 'fleet-axe-webhooks.png')
+    await hooked.close()
+
+    // The admin token's cluster and accounts panel.
+    expectedConsole = { status: 403, url: /\/api\/instance\/list\?instanceName=$/ }
+    const admin = await openAdmin()
+    expect(await audit(admin)).toEqual([])
+    await shot(admin, 'fleet-axe-admin.png')
+    await admin.close()
   })
 
   // Last: it changes the whole fleet.

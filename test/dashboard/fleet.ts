@@ -3,6 +3,8 @@
  * hub object (REST would take minutes), each with a state, reason, number, profile name and time
  * in state that follow from its index alone, so a test can say exactly what a view must show.
  * Plus three instances paired with the simulator that a test can drop and flap.
+ * The monitor's signals follow from the index too: every connected member has its offline
+ * backlog (`synced`) but those at `i % 100 === 63`; the 440s and the 401s carry a close detail.
  */
 import { defaultConfig } from '../../src/core/integrations.js'
 import type { CloseReason, ConnectionState, StatusPatch } from '../../src/core/status.js'
@@ -22,6 +24,10 @@ export interface Member {
   profile: string
   /** Milliseconds it has been in its state when the fleet was made. */
   inStateMs: number
+  /** `connection.synced`: only ever true while connected. */
+  synced: boolean
+  /** `connection.closeDetail`. */
+  closeDetail: string | null
 }
 
 const HOUR = 3_600_000
@@ -35,33 +41,46 @@ export function nameOf(i: number): string {
   return `${CITIES[i % CITIES.length]}-${String(i).padStart(5, '0')}`
 }
 
-/** Member `i`: by `i % 100`, 7 is disconnected (403), 13 is disconnected (440), 29 logged out, 41 and 42 are retrying (428), 55 links a device; the rest are connected. */
+/**
+ * Member `i`: by `i % 100`, 7 is disconnected (403), 13 is disconnected (440, detail
+ * `conflict:replaced`), 29 logged out (401, detail `conflict:device_removed`), 41 and 42 are
+ * retrying (428), 55 links a device; the rest are connected, synced but 63 (its backlog is still arriving).
+ */
 export function member(i: number): Member {
   const k = i % 100
-  const base = { index: i, name: nameOf(i), number: `55${11_900_000_000 + i}`, profile: `Loja ${i}`, inStateMs: ((i * 7919) % 72) * HOUR + (i % 60) * 60_000 }
+  const base = {
+    index: i,
+    name: nameOf(i),
+    number: `55${11_900_000_000 + i}`,
+    profile: `Loja ${i}`,
+    inStateMs: ((i * 7919) % 72) * HOUR + (i % 60) * 60_000,
+    synced: false,
+    closeDetail: null,
+  }
   if (k === 7) return { ...base, state: 'disconnected', reason: FORBIDDEN }
-  if (k === 13) return { ...base, state: 'disconnected', reason: REPLACED }
-  if (k === 29) return { ...base, state: 'loggedout', reason: LOGGED_OUT }
+  if (k === 13) return { ...base, state: 'disconnected', reason: REPLACED, closeDetail: 'conflict:replaced' }
+  if (k === 29) return { ...base, state: 'loggedout', reason: LOGGED_OUT, closeDetail: 'conflict:device_removed' }
   if (k === 41 || k === 42) return { ...base, state: 'connecting', reason: CLOSED }
   if (k === 55) return { ...base, state: 'connecting', reason: null }
-  return { ...base, state: 'connected', reason: null }
+  return { ...base, state: 'connected', reason: null, synced: k !== 63 }
 }
 
 export const MEMBERS: readonly Member[] = Array.from({ length: FLEET }, (_, i) => member(i))
 
 function patchOf(m: Member, now: number): StatusPatch {
   const since = new Date(now - m.inStateMs).toISOString()
-  const identity = m.state === 'loggedout' ? {} : { numberJid: `${m.number}@s.whatsapp.net`, profile: { name: m.profile } }
+  const signals = { synced: m.synced, closeDetail: m.closeDetail }
+  const identity = { ...signals, ...(m.state === 'loggedout' ? {} : { numberJid: `${m.number}@s.whatsapp.net`, profile: { name: m.profile } }) }
   switch (m.state) {
     case 'connected':
       return { ...identity, state: 'connected', since, reason: null, displayStatus: 'Online', presenceStatus: 'available' }
     case 'disconnected':
       return { ...identity, state: 'disconnected', since, reason: m.reason, displayStatus: m.reason?.code === 440 ? 'Disconnected (connection replaced)' : 'Blocked (forbidden)' }
     case 'loggedout':
-      return { state: 'loggedout', since, reason: m.reason, displayStatus: 'Logged out' }
+      return { ...signals, state: 'loggedout', since, reason: m.reason, displayStatus: 'Logged out' }
     case 'connecting':
       return m.reason === null
-        ? { state: 'connecting', since, displayStatus: 'Waiting for QR scan' }
+        ? { ...signals, state: 'connecting', since, displayStatus: 'Waiting for QR scan' }
         : { ...identity, state: 'connecting', since, reason: m.reason, displayStatus: 'Reconnecting (connection closed), attempt 3', retryAt: new Date(now + 6 * HOUR).toISOString() }
   }
 }
