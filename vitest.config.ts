@@ -9,6 +9,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits on a condition, so a longer bound only delays a real failure: the default
+    // 1 s is too short for a 10,000-instance dashboard on a loaded two-core machine.
+    expect: { poll: { timeout: 10_000 } },
     // Each file starts its own hub on a random port; files run in parallel processes.
     pool: 'forks',
     projects: [
