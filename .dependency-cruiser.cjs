@@ -102,8 +102,6 @@ module.exports = {
     },
   ],
   options: {
-    // Worktrees link node_modules from the main checkout; resolve packages where the link is.
-    preserveSymlinks: true,
     doNotFollow: { path: 'node_modules' },
     // Worktrees link node_modules to a shared tree; resolved through the link, npm paths would not match the rules.
     preserveSymlinks: true,

@@ -1,9 +1,10 @@
 /**
- * @module The composition root of a cluster node (HUB_NATS_URL set; spec/cluster.md): the engine,
- * the node's hub over an in-memory store filled from the engine, the follower that keeps it
- * current, the leases, the account writers, the routed commands and sockets, and the same edges as
- * the embedded hub (lists, WebSocket, SSE, /ws/:instance, history, the dashboard) reading this
- * node's hub. Nothing above the ports differs from the embedded hub.
+ * @module The composition root of a cluster node (HUB_NATS_URL set; the cluster contract is
+ * ../shared/spec/cluster.md, outside this repository): the engine, the node's hub over an
+ * in-memory store filled from the engine, the follower that keeps it current, the leases, the
+ * account writers, the routed commands and sockets, and the same edges as the embedded hub
+ * (lists, WebSocket, SSE, /ws/:instance, history, the dashboard) reading this node's hub.
+ * Nothing above the ports differs from the embedded hub.
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
