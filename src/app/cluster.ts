@@ -158,6 +158,8 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       notReady: () => (engine.connected() ? null : 'This node cannot reach the cluster engine (NATS)'),
       info: async () => ({ epoch: hub.epoch, nodes: (await nodes.list()).map(({ id, roles, instances, accounts, lastSeenAt }) => ({ id, roles, instances, accounts, lastSeenAt })) }),
     })
+    // A cluster node's edges; the embedded hub's are listed in compose.ts (webhooks too): an edge
+    // that runs in both modes is added to both lists.
     const edges: Edge[] = [streams, history, view]
     if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
     edges.push(http)
