@@ -67,6 +67,35 @@ module.exports = {
       to: { path: [layer('hub'), layer('edges'), layer('sources'), layer('app'), layer('stream')] },
     },
     {
+      name: 'adapters-stay-apart',
+      comment: 'Each adapter implements its ports on its own. The only links between adapters are the ones the three rules below allow, each on purpose.',
+      severity: 'error',
+      from: { path: '^src/adapters/([^/]+)/', pathNot: ['^src/adapters/simulated/', '^src/adapters/(sqlite|nats)/session-store\\.ts$', '^src/adapters/nats/sim-world\\.ts$'] },
+      to: { path: '^src/adapters/', pathNot: ['^src/adapters/$1/'] },
+    },
+    {
+      name: 'the-simulator-drives-the-baileys-adapter',
+      comment:
+        "On purpose: simulated/ drives the same Baileys adapter real sockets go through (adaptSocket, the creds helpers, the verified-name answer; and Baileys' own event buffer from the package), so the tests exercise the code a real number runs. It reaches nothing else of another adapter.",
+      severity: 'error',
+      from: { path: '^src/adapters/simulated/' },
+      to: { path: '^src/adapters/', pathNot: ['^src/adapters/simulated/', '^src/adapters/baileys/(socket-adapter|creds|verified-name)\\.ts$'] },
+    },
+    {
+      name: 'session-stores-keep-baileys-creds',
+      comment: "The SQLite and NATS session stores keep Baileys' creds, so they share its creds helpers, and nothing else of another adapter.",
+      severity: 'error',
+      from: { path: '^src/adapters/(sqlite|nats)/session-store\\.ts$' },
+      to: { path: '^src/adapters/', pathNot: ['^src/adapters/$1/', '^src/adapters/baileys/creds\\.ts$'] },
+    },
+    {
+      name: 'the-shared-sim-world-is-the-simulated-one',
+      comment: "The cluster's simulated WhatsApp world (nats/sim-world.ts) implements simulated/world.ts's contract over the engine.",
+      severity: 'error',
+      from: { path: '^src/adapters/nats/sim-world\\.ts$' },
+      to: { path: '^src/adapters/', pathNot: ['^src/adapters/nats/', '^src/adapters/simulated/world\\.ts$'] },
+    },
+    {
       name: 'cluster-sits-between-hub-and-engine',
       comment: 'cluster/ runs a node\'s part of the cluster (follower, leases, writers, routed commands and sockets) over the hub, the ports and the NATS engine; it never reaches an edge or the composition root.',
       severity: 'error',
@@ -102,8 +131,6 @@ module.exports = {
     },
   ],
   options: {
-    // Worktrees link node_modules from the main checkout; resolve packages where the link is.
-    preserveSymlinks: true,
     doNotFollow: { path: 'node_modules' },
     // Worktrees link node_modules to a shared tree; resolved through the link, npm paths would not match the rules.
     preserveSymlinks: true,

@@ -22,7 +22,8 @@ export default defineConfig({
       {
         extends: true,
         // One file at a time, after every other file has finished: a node starved of CPU misses its
-        // lease renewals (spec/cluster.md, "Failure behaviour to test").
+        // lease renewals ("Failure behaviour to test" in the cluster contract,
+        // ../shared/spec/cluster.md).
         test: { name: 'cluster', include: [CLUSTER], exclude: [...configDefaults.exclude, LONG], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
     ],

@@ -24,16 +24,23 @@ describe('the layering of src/', () => {
     expect(await violations(ROOT)).toEqual([])
   }, 60_000)
 
-  it('reports a core module that imports the hub, and an edge that imports an adapter', async () => {
+  it('reports a core module that imports the hub, an edge that imports an adapter, and adapters reaching into each other past the links allowed', async () => {
     const dir = tempDir()
-    for (const d of ['core', 'hub', 'edges', 'adapters']) mkdirSync(join(dir, 'src', d), { recursive: true })
+    for (const d of ['core', 'hub', 'edges', 'adapters', 'adapters/memory', 'adapters/sqlite', 'adapters/baileys', 'adapters/simulated']) mkdirSync(join(dir, 'src', d), { recursive: true })
     writeFileSync(join(dir, 'src/hub/hub.ts'), 'export const hub = 1\n')
     writeFileSync(join(dir, 'src/adapters/store.ts'), 'export const store = 1\n')
     writeFileSync(join(dir, 'src/core/status.ts'), "import { hub } from '../hub/hub.ts'\nexport const s = hub\n")
     writeFileSync(join(dir, 'src/edges/list.ts'), "import { store } from '../adapters/store.ts'\nexport const l = store\n")
+    writeFileSync(join(dir, 'src/adapters/sqlite/db.ts'), 'export const db = 1\n')
+    writeFileSync(join(dir, 'src/adapters/memory/store.ts'), "import { db } from '../sqlite/db.ts'\nexport const m = db\n")
+    writeFileSync(join(dir, 'src/adapters/baileys/socket-adapter.ts'), 'export const adapt = 1\n')
+    writeFileSync(join(dir, 'src/adapters/baileys/socket-factory.ts'), 'export const factory = 1\n')
+    writeFileSync(join(dir, 'src/adapters/simulated/simulator.ts'), "import { adapt } from '../baileys/socket-adapter.ts'\nimport { factory } from '../baileys/socket-factory.ts'\nexport const s = adapt + factory\n")
     expect((await violations(dir)).sort()).toEqual([
+      'adapters-stay-apart: src/adapters/memory/store.ts → src/adapters/sqlite/db.ts',
       'core-is-pure: src/core/status.ts → src/hub/hub.ts',
       'edges-read-the-hub-and-the-bus: src/edges/list.ts → src/adapters/store.ts',
+      'the-simulator-drives-the-baileys-adapter: src/adapters/simulated/simulator.ts → src/adapters/baileys/socket-factory.ts',
     ])
   }, 60_000)
 })

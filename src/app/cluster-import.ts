@@ -1,8 +1,9 @@
 /**
- * @module `npm run hub -- cluster import <data dir>` (spec/cluster.md "Running"): moves an
- * embedded hub's data into an empty cluster, written exactly as the cluster's own commands and
- * writers write it (cluster/keys.ts), so the first node bootstraps it as if it had always been
- * there (cluster/follower.ts). Its change stream is made again: the cluster starts a new epoch.
+ * @module `npm run hub -- cluster import <data dir>` ("Running" in the cluster contract,
+ * ../shared/spec/cluster.md): moves an embedded hub's data into an empty cluster, written exactly
+ * as the cluster's own commands and writers write it (cluster/keys.ts), so the first node
+ * bootstraps it as if it had always been there (cluster/follower.ts). Its change stream is made
+ * again: the cluster starts a new epoch.
  *
  * Refused, with nothing changed: without HUB_NATS_URL or HUB_SECRET_KEY; when the data dir holds
  * no database, or a hub holds its lock (taken for the whole import); when the key cannot open

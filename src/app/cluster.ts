@@ -1,9 +1,10 @@
 /**
- * @module The composition root of a cluster node (HUB_NATS_URL set; spec/cluster.md): the engine,
- * the node's hub over an in-memory store filled from the engine, the follower that keeps it
- * current, the leases, the account writers, the routed commands and sockets, and the same edges as
- * the embedded hub (lists, WebSocket, SSE, /ws/:instance, history, webhooks, the dashboard) reading
- * this node's hub. Webhooks are delivered by one worker at a time (edges/webhooks/cluster.ts).
+ * @module The composition root of a cluster node (HUB_NATS_URL set; the cluster contract is
+ * ../shared/spec/cluster.md, outside this repository): the engine, the node's hub over an
+ * in-memory store filled from the engine, the follower that keeps it current, the leases, the
+ * account writers, the routed commands and sockets, and the same edges as the embedded hub
+ * (lists, WebSocket, SSE, /ws/:instance, history, webhooks, metrics, the dashboard) reading this
+ * node's hub. Webhooks are delivered by one worker at a time (edges/webhooks/cluster.ts).
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -185,6 +186,8 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       notReady: () => (engine.connected() ? null : 'This node cannot reach the cluster engine (NATS)'),
       info: async () => ({ epoch: hub.epoch, nodes: (await nodes.list()).map(({ id, roles, instances, accounts, webhooks, lastSeenAt }) => ({ id, roles, instances, accounts, webhooks: webhooks ?? 0, lastSeenAt })) }),
     })
+    // A cluster node's edges; the embedded hub's are listed in compose.ts: an edge that runs in
+    // both modes is added to both lists.
     const edges: Edge[] = [streams, history, view, webhooks]
     if (opts.dashboardDir !== null) edges.push(dashboardEdge(http.router, log, opts.dashboardDir ?? DASHBOARD_DIR))
     const cluster = { leases: (kind: 'instance' | 'account') => leases.count(kind === 'instance' ? 's.' : 'w.'), engineConnected: () => engine.connected() }

@@ -1,7 +1,9 @@
 /**
- * @module The composition root: config → database → hub → WhatsApp source → the list of edges.
- * `npm start`, the demo, the CLI, the tests and the benchmarks' hub process all build the hub here,
- * so they run the same wiring. To add an edge, implement ports/edge.ts and add it to `edges`.
+ * @module The composition root of the embedded hub: config → database → hub → WhatsApp source →
+ * the list of edges. `npm start`, the demo, the CLI, the tests and the benchmarks' hub process all
+ * build the hub here, so they run the same wiring. To add an edge, implement ports/edge.ts and add
+ * it to `edges`; a cluster node's edges are listed in app/cluster.ts, which needs it too if the
+ * edge must run on cluster nodes.
  */
 import { rmSync } from 'node:fs'
 import { hostname } from 'node:os'

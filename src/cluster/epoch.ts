@@ -1,7 +1,7 @@
 /**
  * @module The cluster's epoch: named after the change stream's creation time, which changes only
- * when the stream is lost and made again (spec/cluster.md "Positions and streams"). Opaque to
- * clients, like the embedded hub's.
+ * when the stream is lost and made again ("Positions and streams" in the cluster contract,
+ * ../shared/spec/cluster.md). Opaque to clients, like the embedded hub's.
  */
 import { createHash } from 'node:crypto'
 

@@ -1,6 +1,7 @@
 /**
- * @module Where the cluster keeps what, in the engine (spec/cluster.md "Running"). Keys are KV keys
- * (`^[-/=.\w]+$`): user-chosen text (account names, node ids) is base64url-encoded first.
+ * @module Where the cluster keeps what, in the engine ("Running" in the cluster contract,
+ * ../shared/spec/cluster.md). Keys are KV keys (`^[-/=.\w]+$`): user-chosen text (account
+ * names, node ids) is base64url-encoded first.
  *
  * sh_state (no TTL):
  * - `cluster`: the fingerprint every node must match (engine.ts)

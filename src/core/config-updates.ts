@@ -1,6 +1,6 @@
 /**
  * @module Pure upserts of an instance's integration settings. Each returns a new InstanceConfig or
- * throws HubError(400) without touching the old one, so a refused request changes nothing.
+ * throws an `invalid` HubError without touching the old one, so a refused request changes nothing.
  */
 import { HubError } from './errors.js'
 import {

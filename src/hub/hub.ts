@@ -398,8 +398,7 @@ export class Hub implements StatusWriter, WriteBehind {
     const change: Change = { seq: r.seq, instanceId: r.instanceId, instance: r.instance, kind: r.kind, at: r.at, frame: r.frame }
     account.ring.push(change)
     this.persist.change(account, { accountId: account.id, ...change })
-    // The in-memory bus acknowledges at once; an engine's acknowledgement is its own concern.
-    void this.bus.publish(r)
+    this.bus.publish(r)
     if (r.kind === 'removed') this.bus.revoke([p.state.tokenHash])
     return true
   }

@@ -50,11 +50,12 @@ export interface BusSubscriber {
 
 export interface ChangeBus {
   /**
-   * Hands the record to every subscriber, in publish order. Returns undefined when the bus has
-   * acknowledged it already (the in-memory bus, synchronously), or a promise that settles once the
-   * engine has it: nothing is delivered before it is acknowledged.
+   * Hands the record to every subscriber, in publish order, before it returns. The hub publishes a
+   * change once it has applied it, and a cluster node applies a change only once the engine has
+   * acknowledged it (cluster/writer.ts, cluster/follower.ts): the bus delivers, it never waits
+   * for an acknowledgement.
    */
-  publish(r: ChangeRecord): Promise<void> | undefined
+  publish(r: ChangeRecord): void
   revoke(tokenHashes: readonly string[]): void
   /** Returns the unsubscribe function. */
   subscribe(s: BusSubscriber): () => void

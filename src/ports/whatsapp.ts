@@ -88,7 +88,7 @@ export interface SimulatorControl {
   silence(instanceId: number, ms: number): Promise<void>
   close(instanceId: number, code: number, message: string): Promise<void>
   online(instanceId: number, online: boolean): Promise<void>
-  /** The times two live sockets of one number overlapped past the margin (spec/cluster.md). */
+  /** The times two live sockets of one number overlapped past the margin, max(2 s, lease TTL / 5). */
   conflicts(): Promise<number>
   profile(
     instanceId: number,

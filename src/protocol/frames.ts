@@ -1,6 +1,8 @@
 /**
  * @module Stream frames: client frames validated with zod, server control frames encoded here.
- * Change frames (diff, added, removed) are encoded once by the hub and carried by the change bus.
+ * Change frames (diff, added, removed) are encoded by the hub, once per change, and carried by the
+ * change bus; only a `latest` subscriber's folded changes are encoded again, one frame per
+ * instance (stream/fold.ts).
  */
 import { z } from 'zod'
 

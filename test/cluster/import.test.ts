@@ -1,8 +1,8 @@
 /**
- * `npm run hub -- cluster import <data dir>` (spec/cluster.md "Running"): an embedded hub's data,
- * moved into an empty cluster, is served by every node as the embedded hub served it; the
- * cluster's streams start a new epoch; anything but an empty cluster and a stopped hub's data dir
- * is refused with nothing changed.
+ * `npm run hub -- cluster import <data dir>` ("Running" in the cluster contract,
+ * ../shared/spec/cluster.md): an embedded hub's data, moved into an empty cluster, is served by
+ * every node as the embedded hub served it; the cluster's streams start a new epoch; anything but
+ * an empty cluster and a stopped hub's data dir is refused with nothing changed.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs'

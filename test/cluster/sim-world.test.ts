@@ -3,6 +3,7 @@
  * number's sockets as WhatsApp does. Each world's clock is the test's, so an overlap's length is
  * exact; the beats themselves run on real one-second timers.
  */
+import { Kvm } from '@nats-io/kv'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KvSimWorld } from '../../src/adapters/nats/sim-world.js'
@@ -33,6 +34,12 @@ async function world(node: string, clock: { t: number }): Promise<KvSimWorld> {
   return w
 }
 
+/** Which socket the engine holds as instance `id`'s live one (the world's `l.<id>` entry), or null. */
+async function liveSocket(id: number): Promise<string | null> {
+  const e = await (await new Kvm(conns[0]!).open('sh_sim')).get(`l.${id}`)
+  return e === null || e.operation !== 'PUT' ? null : (JSON.parse(e.string()) as { sock: string }).sock
+}
+
 function events() {
   const seen: string[] = []
   return { seen, on: { replaced: () => seen.push('replaced'), dead: () => seen.push('dead') } }
@@ -45,7 +52,7 @@ describe('the simulated world shared by a cluster', () => {
     const older = events()
     const newer = events()
     a.open(1, 'sock-a', older.on)
-    await until(async () => (await a.conflicts()) === 0 && older.seen.length === 0, 'the first login written')
+    await until(async () => (await liveSocket(1)) === 'sock-a', 'the first login written')
     clock.t += 100
     b.open(1, 'sock-b', newer.on)
     clock.t += 500
@@ -60,7 +67,7 @@ describe('the simulated world shared by a cluster', () => {
     const [a, b] = [await world('a', clock), await world('b', clock)]
     const older = events()
     a.open(2, 'sock-a', older.on)
-    await new Promise<void>((r) => setTimeout(r, 50))
+    await until(async () => (await liveSocket(2)) === 'sock-a', 'the first login written')
     b.open(2, 'sock-b', events().on)
     const before = await a.conflicts()
     // The older's next beat comes 2.5 s after the newer's login, within its own 3 s of life.

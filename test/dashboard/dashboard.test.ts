@@ -16,6 +16,7 @@ import type { WhatsAppControl } from '../../src/ports/whatsapp.js'
 import { startHub, type RunningHub } from '../../src/app/compose.js'
 import { relay } from '../client/helpers.js'
 import { tempDir } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -99,11 +100,7 @@ beforeAll(async () => {
     await wa.connect(instance(name), { timeoutMs: 5000 })
     await wa.simulator!.scan(instance(name).id)
   }
-  const deadline = Date.now() + 10_000
-  while (NAMES.some((n) => live(n).status.state !== 'connected')) {
-    if (Date.now() > deadline) throw new Error('the simulated instances did not all connect')
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  await until(() => NAMES.every((n) => live(n).status.state === 'connected'), { ms: 10_000, message: () => 'the simulated instances did not all connect' })
   front = await relay()
   front.target(running.port)
   base = `http://127.0.0.1:${front.port}`

@@ -62,6 +62,10 @@ describe('malformed HTTP', () => {
         }),
       ),
     )
+    // A timed wait on purpose: the two seconds are the scenario (clients that stop reading for a
+    // while), not a wait for an event. Nothing outside the hub marks the point where it has
+    // written all it will into full socket buffers (uWS just stops at backpressure), so the peak
+    // is read after as long as such a client stays silent.
     await new Promise((r) => setTimeout(r, 2000))
     const peak = f.rss()
     const answers = await Promise.all(

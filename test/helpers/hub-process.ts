@@ -3,6 +3,7 @@
  * random port: what the crash, lock and soak suites kill with SIGKILL and start again.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { until } from './wait.js'
 
 export const PROC_ADMIN = 'admin-token-for-tests-000000'
 
@@ -54,15 +55,13 @@ export function spawnHub(dir: string, env: Record<string, string> = {}, opts: { 
     err: () => err,
     exited,
     async listening(ms = 30_000) {
-      const deadline = Date.now() + ms
-      for (;;) {
+      const port = () => {
         const line = out.split('\n').find((l) => l.includes('"msg":"statushub listening"'))
-        const m = line === undefined ? null : /"port":(\d+)/.exec(line)
-        if (m) return Number(m[1])
-        if (gone) return null
-        if (Date.now() > deadline) throw new Error(`hub neither listened nor exited in ${ms} ms: ${out} ${err}`)
-        await new Promise((r) => setTimeout(r, 10))
+        return line === undefined ? undefined : /"port":(\d+)/.exec(line)?.[1]
       }
+      await until(() => port() !== undefined || gone, { ms, message: () => `hub neither listened nor exited in ${ms} ms: ${out} ${err}` })
+      const m = port()
+      return m === undefined ? null : Number(m)
     },
     async kill9() {
       if (!gone) child.kill('SIGKILL')

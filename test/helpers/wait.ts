@@ -8,6 +8,8 @@ export interface UntilOptions {
   ms?: number
   /** The last value seen, for the failure message. */
   detail?: () => unknown
+  /** The whole failure message instead (a process's full output, say, which `detail` would cut). */
+  message?: () => string
 }
 
 export async function until(check: () => boolean | Promise<boolean>, opts: UntilOptions | string = {}): Promise<void> {
@@ -16,6 +18,7 @@ export async function until(check: () => boolean | Promise<boolean>, opts: Until
   const deadline = Date.now() + ms
   while (!(await check())) {
     if (Date.now() > deadline) {
+      if (o.message !== undefined) throw new Error(o.message())
       const detail = o.detail === undefined ? '' : `; last: ${JSON.stringify(o.detail()).slice(0, 600)}`
       throw new Error(`timed out after ${ms} ms waiting for ${o.what ?? 'a condition'}${detail}`)
     }

@@ -180,11 +180,7 @@ async function startedHub(env: NodeJS.ProcessEnv, token?: string): Promise<{ chi
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], { env })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
-  const deadline = Date.now() + 20_000
-  while (!/"port":(\d+)/.test(out) || (token === undefined && !/Try it:/.test(out))) {
-    if (Date.now() > deadline) throw new Error(`the hub did not start: ${out}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  await until(() => /"port":(\d+)/.test(out) && (token !== undefined || /Try it:/.test(out)), { ms: 20_000, message: () => `the hub did not start: ${out}` })
   const port = /"port":(\d+)/.exec(out)![1]
   return { child, base: `http://127.0.0.1:${port}`, token: token ?? /Account "default" token \(shown once\): (\S+)/.exec(out)![1]! }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openDb } from '../../src/adapters/sqlite/db.js'
 import { tempDir } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
 
 describe('background WAL checkpoints', () => {
   it('turns off checkpoints in commits and copies committed pages into the database file from the worker', async () => {
@@ -21,7 +22,7 @@ describe('background WAL checkpoints', () => {
       })()
       // Committed pages sit in the WAL until a checkpoint copies them into the database file.
       const file = join(dir, 'hub.db')
-      for (let i = 0; i < 250 && statSync(file).size < 1_000_000; i++) await new Promise((r) => setTimeout(r, 20))
+      await until(() => statSync(file).size > 1_000_000, { ms: 5000, what: 'the checkpoint to copy the WAL into hub.db', detail: () => statSync(file).size })
       expect(statSync(file).size).toBeGreaterThan(1_000_000)
     } finally {
       opened.close()

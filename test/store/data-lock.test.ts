@@ -42,14 +42,10 @@ function spawnHub(dir: string): HubProc {
 async function listening(h: HubProc): Promise<number | null> {
   let gone = false
   void h.exited.then(() => (gone = true))
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const m = /"port":(\d+)/.exec(h.out())
-    if (m) return Number(m[1])
-    if (gone) return null
-    if (Date.now() > deadline) throw new Error(`hub neither listened nor exited: ${h.out()} ${h.err()}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  const port = () => /"port":(\d+)/.exec(h.out())?.[1]
+  await until(() => port() !== undefined || gone, { ms: 30_000, message: () => `hub neither listened nor exited: ${h.out()} ${h.err()}` })
+  const m = port()
+  return m === undefined ? null : Number(m)
 }
 
 describe('one hub per data directory', () => {

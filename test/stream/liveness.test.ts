@@ -21,7 +21,14 @@ describe('liveness', () => {
     const subscribers = () => h.http.app.numSubscribers(`a:${h.hub.accounts()[0]!.id}`)
     expect(subscribers()).toBe(2)
     await until(() => subscribers() === 1, { what: 'the silent peer to be closed', ms: 25_000 })
-    expect(pings).toBeGreaterThan(0)
+    // Not exact, by uWS's timers: with an 8 s idle timeout it splits the time into a 4 s wait and
+    // a 4 s ping timeout, checked on a 4 s tick: a silent socket is pinged at the tick that ends
+    // its wait and closed one tick after an unanswered ping. Both sockets fell silent within one
+    // tick (their subscribes were answered back to back), so the live one was pinged (and
+    // answered) when the silent one was; the tick that closes the silent one pings the live one
+    // again, and whether that ping has reached the client when the close is seen is a race.
+    expect(pings).toBeGreaterThanOrEqual(1)
+    expect(pings).toBeLessThanOrEqual(2)
     alive.send({ type: 'ping', id: 'still' })
     expect(await alive.next((f) => f.type === 'pong')).toEqual({ type: 'pong', id: 'still' })
     await alive.close()

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { startTestHub, type TestHub } from '../helpers/hub.js'
+import { until } from '../helpers/wait.js'
 
 export const FAST = { HUB_WEBHOOK_ALLOW_PRIVATE: 'true', HUB_WEBHOOK_RETRY_BASE_MS: '20', HUB_WEBHOOK_RETRY_MAX_MS: '100' }
 
@@ -48,11 +49,11 @@ export async function spawnHub(env: NodeJS.ProcessEnv, token?: string): Promise<
   child.stdout.on('data', (d) => (out += d))
   child.stderr.on('data', (d) => (out += d))
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-  const deadline = Date.now() + 20_000
-  while (!/"port":(\d+)/.test(out) || (token === undefined && !/Try it:/.test(out))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the hub did not start: ${out}`)
-    await new Promise((r) => setTimeout(r, 20))
+  const started = () => {
+    if (child.exitCode !== null) throw new Error(`the hub did not start: ${out}`)
+    return /"port":(\d+)/.test(out) && (token !== undefined || /Try it:/.test(out))
   }
+  await until(started, { ms: 20_000, message: () => `the hub did not start: ${out}` })
   const base = `http://127.0.0.1:${/"port":(\d+)/.exec(out)![1]}`
   const tok = token ?? /Account "default" token \(shown once\): (\S+)/.exec(out)![1]!
   const req: TestHub['req'] = async (method, path, o = {}) => {

@@ -19,6 +19,7 @@ import type { InstanceStatus } from '../../src/core/status.js'
 import type { WhatsAppSupervisor } from '../../src/sources/whatsapp/supervisor.js'
 import type { VersionSource } from '../../src/adapters/baileys/version.js'
 import { createWhatsApp } from '../../src/app/whatsapp.js'
+import { until as untilHolds } from '../helpers/wait.js'
 import { offline, pairDevice, startFakeWa, success, type FakeWa } from './fake-wa.js'
 import { dbWithInstances, ManualTime, RecordingWriter, ref, silentLog, T0 } from './helpers.js'
 
@@ -96,13 +97,8 @@ async function refusedPort(): Promise<number> {
   return port
 }
 
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms; last status: ${JSON.stringify(lastStatus())}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+/** Every wait of this file: up to 20 s, failing with the instance's last status. */
+const until = (check: () => boolean) => untilHolds(check, { ms: 20_000, what: 'the instance status', detail: lastStatus })
 
 function lastStatus(): InstanceStatus | null {
   try {
@@ -298,8 +294,14 @@ describe('real makeWASocket on loopback: failures after pairing', () => {
     await until(() => lastStatus()?.synced === true)
     expect(fake.conns[0]!.login).toBe(true)
     expect(writer.status(1)).toMatchObject({ state: 'connected', displayStatus: 'Online', numberJid: '15551234567@s.whatsapp.net', synced: true })
+    // The server's last frame before it falls silent is a notification the client acks: once the
+    // ack is back, every answer sent before it has reached the client (stamped T0), so none can
+    // land while the clock moves and push the silence back.
+    const conn = fake.conns[0]!
+    conn.send({ tag: 'notification', attrs: { id: 'last-before-silence', type: 'barrier', from: 's.whatsapp.net', t: '0' } })
+    conn.silent = true
+    await until(() => conn.received.some((n) => n.tag === 'ack' && n.attrs.id === 'last-before-silence'))
     expect(runner.liveness(1)).toEqual({ lastFrameAt: T0 })
-    fake.conns[0]!.silent = true
     await time.advance(60_000)
     expect(writer.status(1)).toMatchObject({
       state: 'connecting',

@@ -5,6 +5,7 @@ import { SqliteSessionStore } from '../../src/adapters/sqlite/session-store.js'
 import { Simulator } from '../../src/adapters/simulated/simulator.js'
 import { createWhatsApp } from '../../src/app/whatsapp.js'
 import type { WhatsAppSupervisor } from '../../src/sources/whatsapp/supervisor.js'
+import { until } from '../helpers/wait.js'
 import { dbWithInstances, ManualTime, RecordingWriter, ref, restored, settle, silentLog, T0 } from './helpers.js'
 
 const QR = /^2@[A-Za-z0-9+/=]+,[A-Za-z0-9+/=]+,[A-Za-z0-9+/=]+,[A-Za-z0-9+/=]+$/
@@ -250,7 +251,7 @@ describe('simulated mode', () => {
   it('autoRejectCalls rejects a Baileys-shaped call offer and sends callRejectMessage', async () => {
     await connectAndScan(1, ref(1, false, { settings: { autoRejectCalls: true, callRejectMessage: 'Please send a message instead.' } }))
     const id = await sim().call(1, '15550001111@s.whatsapp.net')
-    await settle()
+    await until(() => sim().socketOf(1)?.sent.length === 1, 'the reject message sent')
     expect(sim().socketOf(1)).toMatchObject({
       rejected: [{ callId: id, from: '15550001111@s.whatsapp.net' }],
       sent: [{ jid: '15550001111@s.whatsapp.net', content: { text: 'Please send a message instead.' } }],
@@ -259,8 +260,13 @@ describe('simulated mode', () => {
 
   it('leaves calls alone without autoRejectCalls', async () => {
     await connectAndScan(1)
+    // The control: an instance that rejects, called right after. Once it has rejected and
+    // answered, a rejection of the first call would have landed too.
+    await connectAndScan(2, ref(2, false, { settings: { autoRejectCalls: true, callRejectMessage: 'Busy.' } }))
     await sim().call(1, '15550001111@s.whatsapp.net')
-    await settle()
+    const control = await sim().call(2, '15550002222@s.whatsapp.net')
+    await until(() => sim().socketOf(2)?.sent.length === 1, 'the control instance\'s reject message sent')
+    expect(sim().socketOf(2)).toMatchObject({ rejected: [{ callId: control, from: '15550002222@s.whatsapp.net' }] })
     expect(sim().socketOf(1)).toMatchObject({ rejected: [], sent: [] })
   })
 

@@ -1,6 +1,6 @@
 /**
- * @module The in-memory change bus of the embedded hub: publish delivers synchronously, in order,
- * to every subscriber, and is acknowledged at once. A subscriber that throws is logged and skipped;
+ * @module The in-memory change bus of every hub (embedded, and each cluster node's): publish
+ * delivers synchronously, in order, to every subscriber. A subscriber that throws is logged and skipped;
  * the others still get the change.
  */
 import type { BusSubscriber, ChangeBus, ChangeRecord } from '../../ports/bus.js'
@@ -14,7 +14,7 @@ export class MemoryBus implements ChangeBus {
 
   constructor(private readonly log: BusLog) {}
 
-  publish(r: ChangeRecord): undefined {
+  publish(r: ChangeRecord): void {
     const subs = this.subscribers
     for (let i = 0; i < subs.length; i++) {
       try {
@@ -23,7 +23,6 @@ export class MemoryBus implements ChangeBus {
         this.log.error({ err, seq: r.seq, accountId: r.accountId }, 'change subscriber failed')
       }
     }
-    return undefined
   }
 
   revoke(tokenHashes: readonly string[]): void {

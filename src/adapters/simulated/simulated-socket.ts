@@ -6,6 +6,11 @@
  * 20 s, no push name at pairing for a personal account, a keep-alive that ends a silent socket
  * with 408 "Connection was lost", and the network failures real sockets show. Never kinder than
  * Baileys: what rc.9 does not emit (a verified name, phone-driven presence), it does not emit.
+ *
+ * It imports the Baileys adapter on purpose (the socket shape adaptSocket takes, the creds check,
+ * the verified-name answer) and Baileys' own makeEventBuffer: a simulation built from copies would
+ * drift from what a real socket does. .dependency-cruiser.cjs allows exactly these imports
+ * (the-simulator-drives-the-baileys-adapter).
  */
 import { Boom } from '@hapi/boom'
 import {

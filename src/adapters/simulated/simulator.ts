@@ -2,7 +2,8 @@
  * @module Simulated mode: a socket factory of fake sockets plus SimulatorControl, which plays the
  * phone, the WhatsApp server and the network (scan, close with a code, presence confirmations,
  * profile changes, calls, network failures, silence). Its sockets go through the Baileys adapter
- * (adaptSocket) exactly as real ones do: that is what makes the simulation worth testing against.
+ * (adaptSocket) exactly as real ones do: that is what makes the simulation worth testing against,
+ * and why this adapter imports the Baileys one (allowed by name in .dependency-cruiser.cjs).
  */
 import { Boom } from '@hapi/boom'
 import { HubError } from '../../core/errors.js'

@@ -4,9 +4,10 @@
  * (Baileys: `Stream Errored (conflict)`). One process keeps it in memory; a cluster shares it
  * through the engine (adapters/nats/sim-world.ts), so a double socket across nodes is seen too.
  *
- * Contract (spec/cluster.md, Simulated mode): a socket is live while its node heartbeats it every
- * BEAT_MS; one not heartbeated for DEAD_MS is dead. `conflicts` counts the times two live sockets of
- * one number overlapped for longer than the margin, max(2 s, TTL / 5).
+ * Contract ("Simulated mode in a cluster" in the cluster contract, ../shared/spec/cluster.md): a
+ * socket is live while its node heartbeats it every BEAT_MS; one not heartbeated for DEAD_MS is
+ * dead. `conflicts` counts the times two live sockets of one number overlapped for longer than the
+ * margin, max(2 s, TTL / 5).
  */
 export const BEAT_MS = 1000
 export const DEAD_MS = 3000

@@ -15,6 +15,7 @@
 import type { TemplatedApp } from 'uWebSockets.js'
 import type { BusSubscriber, Change, ChangeRecord } from '../../ports/bus.js'
 import { CLOSE } from '../../protocol/close-codes.js'
+import { catchupTurn, followsCatchup, followsLive, type CatchupPosition } from '../../stream/catchup.js'
 import { Folder, type Foldable } from '../../stream/fold.js'
 import type { StreamSource } from '../../stream/plan.js'
 import type { StreamCounts } from './counts.js'
@@ -31,8 +32,8 @@ export interface FanoutLimits {
   maxPendingTotalBytes: number
 }
 
-/** The answer a socket is being sent, then its catch-up. */
-export interface Sending {
+/** The answer a socket is being sent, then its catch-up (stream/catchup.ts). */
+export interface Sending extends CatchupPosition {
   /** Whole frames to send first, in order: folded changes, `resumed`, a small snapshot. */
   head: Frame[]
   /** A large snapshot's parts still to send as fragments (null: none, or all sent). */
@@ -41,16 +42,8 @@ export interface Sending {
   fragmenting: boolean
   /** Bytes of `head` and `parts` not yet sent, counted against the pending bounds. */
   pendingBytes: number
-  /** The last seq this socket has been sent (or that its answer covers); the catch-up starts after it. */
-  after: number
-  /** Up to this seq only the answer's own instances are caught up (`answerFollows`); after it, the socket's. */
-  split: number
-  answerFollows: ((instanceId: number) => boolean) | null
 }
 
-/** Changes pulled per hub read, and hub reads per socket per event-loop turn: bounded work per turn. */
-const PAGE = 256
-const PAGES_PER_TURN = 4
 /** Snapshot bytes per fragment. */
 const FRAGMENT_BYTES = 64 * 1024
 /** Control frames (pong, error, unsubscribed) that may wait for an open fragmented message. */
@@ -101,7 +94,7 @@ export class Fanout implements BusSubscriber {
       for (const ws of detached) {
         const d = ws.getUserData() as StreamSocket
         // A socket answering or catching up pulls this change from the ring itself.
-        if (d.sending === null && d.folding !== null && this.followsLive(d, r)) d.folding.add(r)
+        if (d.sending === null && d.folding !== null && followsLive(d, r)) d.folding.add(r)
         else if (d.sending !== null && !d.sending.fragmenting) this.wake(ws)
       }
     }
@@ -131,7 +124,7 @@ export class Fanout implements BusSubscriber {
    * fits the buffer); `parts` a snapshot to fragment; the catch-up then runs from `after`.
    * Returns false (the socket was closed) when the answer is past a pending bound.
    */
-  answer(ws: Ws, a: { head: Frame[]; parts: Buffer[] | null; after: number; split: number; answerFollows: ((id: number) => boolean) | null }): boolean {
+  answer(ws: Ws, a: { head: Frame[]; parts: Buffer[] | null } & CatchupPosition): boolean {
     const d = ws.getUserData() as StreamSocket
     const pendingBytes = a.head.reduce((n, f) => n + f.length, 0) + (a.parts?.reduce((n, b) => n + b.length, 0) ?? 0)
     if (pendingBytes > this.limits.maxPendingBytes) {
@@ -230,7 +223,6 @@ export class Fanout implements BusSubscriber {
     const s = d.sending
     if (d.closed || s === null) return
     const bound = this.limits.maxBufferBytes
-    let pages = 0
     ws.cork(() => {
       while (s.head.length > 0 && ws.getBufferedAmount() < bound) {
         const f = s.head.shift()!
@@ -241,17 +233,14 @@ export class Fanout implements BusSubscriber {
       while (s.head.length === 0 && s.parts !== null && ws.getBufferedAmount() < bound) this.fragment(ws, d, s)
     })
     if (s.head.length > 0 || s.parts !== null) return
-    while (ws.getBufferedAmount() < bound || d.mode === 'latest') {
-      if (pages++ === PAGES_PER_TURN) return this.wake(ws)
-      const page = this.hub.changesAfter(d.principal.accountId, s.after, PAGE)
-      if (page === null) return this.slowClose(ws, 'fell behind the kept changes')
-      if (page.length === 0) return this.caughtUp(ws, d)
+    const room = () => ws.getBufferedAmount() < bound || d.mode === 'latest'
+    const end = catchupTurn(this.hub, d.principal.accountId, s, room, (page) => {
       let i = 0
       if (d.folding === null) {
         ws.cork(() => {
           for (; i < page.length && ws.getBufferedAmount() < bound; i++) {
             const c = page[i]!
-            if (this.followsCatchup(d, s, c)) {
+            if (followsCatchup(d, s, c)) {
               ws.send(c.frame)
               this.counts.frames++
             }
@@ -259,16 +248,19 @@ export class Fanout implements BusSubscriber {
           }
         })
       }
-      if (i === page.length || d.mode === 'ordered') continue
+      if (i === page.length || d.mode === 'ordered') return
       // `latest`: what it cannot take now is folded (and so is all that follows, to keep the
       // order), so it never falls behind the ring.
       d.folding ??= new Folder()
       for (; i < page.length; i++) {
         const c = page[i]!
-        if (this.followsCatchup(d, s, c)) d.folding.add(foldable(c))
+        if (followsCatchup(d, s, c)) d.folding.add(foldable(c))
         s.after = c.seq
       }
-    }
+    })
+    if (end === 'more') this.wake(ws)
+    else if (end === 'behind') this.slowClose(ws, 'fell behind the kept changes')
+    else if (end === 'caughtUp') this.caughtUp(ws, d)
   }
 
   /** Sends the next fragment of a large snapshot; the message closes with its last part. */
@@ -324,19 +316,6 @@ export class Fanout implements BusSubscriber {
     })
   }
 
-  /** Whether a live change reaches a socket's subscription. */
-  private followsLive(d: StreamSocket, r: ChangeRecord): boolean {
-    if (d.all) return true
-    return r.kind !== 'added' && d.ids.has(r.instanceId)
-  }
-
-  /** Whether a caught-up change reaches the socket: its answer's instances up to the split, then its own. */
-  private followsCatchup(d: StreamSocket, s: Sending, c: Change): boolean {
-    if (c.seq <= s.split && s.answerFollows !== null) return s.answerFollows(c.instanceId)
-    if (d.all) return true
-    return d.ids.has(c.instanceId) || (s.answerFollows?.(c.instanceId) ?? false)
-  }
-
   private startFolding(ws: Ws, d: StreamSocket): void {
     this.stats.folded++
     dropTopics(ws)
@@ -366,7 +345,13 @@ export class Fanout implements BusSubscriber {
   }
 }
 
-/** A kept change as the folder needs it: the ring keeps frames, so its fields come from the frame (a slow path only). */
+/**
+ * A kept change as the folder needs it, its fields read back from the frame. Kept on purpose: a
+ * catch-up page comes from the ring or, older than the ring, from the store's change log, and both
+ * hold only the frame; carrying these fields in the ring's Change alone would still need this for
+ * the log, and in the log too would widen every stored row, for a path only a `latest` socket that
+ * folds its catch-up takes.
+ */
 function foldable(c: Change): Foldable {
   const f = JSON.parse(c.frame) as { epoch: string; version?: number; at?: string; changes?: Record<string, unknown>; instance: unknown }
   return {

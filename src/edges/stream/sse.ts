@@ -14,26 +14,22 @@ import type { BusSubscriber, ChangeRecord } from '../../ports/bus.js'
 import { resumedFrame, snapshotParts } from '../../protocol/frames.js'
 import { listQuery } from '../../protocol/rest-bodies.js'
 import { sseStream } from '../../protocol/rest-responses.js'
-import { follows, planAnswer, resolveTargets, type Position, type StreamSource } from '../../stream/plan.js'
+import { catchupFrom, catchupTurn, followsCatchup, followsLive, type CatchupPosition, type Following } from '../../stream/catchup.js'
+import { planAnswer, resolveTargets, type Position, type StreamSource } from '../../stream/plan.js'
 import { sendFailure, type Ctx } from '../http/http.js'
 import type { Router } from '../http/route.js'
 import type { StreamCounts } from './counts.js'
 import { spend, type StreamBudgets } from './ws-route.js'
 
-interface Catchup {
+interface Catchup extends CatchupPosition {
   /** Text still to write before the catch-up: the answer's first events. */
   chunks: (string | Buffer)[]
-  after: number
-  split: number
-  answerFollows: ((instanceId: number) => boolean) | null
 }
 
-interface SseClient {
+interface SseClient extends Following {
   ctx: Ctx
   tokenHash: string
   accountId: number
-  /** null = every instance of the account, including later ones. */
-  ids: Set<number> | null
   /** Non-null until the answer and its catch-up are written; live events start after it. */
   catchup: Catchup | null
   /** Bytes handed to uWS that it could not write yet. */
@@ -41,8 +37,6 @@ interface SseClient {
 }
 
 const HEARTBEAT_MS = 20_000
-const PAGE = 256
-const PAGES_PER_TURN = 4
 
 const event = (epoch: string, seq: number, kind: string, data: string) => `id: ${epoch}:${seq}\nevent: ${kind}\ndata: ${data}\n\n`
 
@@ -89,7 +83,7 @@ export class SseStreams implements BusSubscriber {
     let text: string | null = null
     for (const c of set) {
       if (c.catchup !== null) this.wake(c)
-      else if (c.ids === null || (c.ids.has(r.instanceId) && r.kind !== 'added')) {
+      else if (followsLive(c, r)) {
         this.counts.frames++
         this.write(c, (text ??= event(r.epoch, r.seq, r.kind, r.frame)))
       }
@@ -132,21 +126,15 @@ export class SseStreams implements BusSubscriber {
     // The answer (a snapshot or `resumed`) is one event.
     this.counts.frames++
     const epoch = hub.epoch
-    const catchup: Catchup =
-      answer.kind === 'resumed'
-        ? {
-            chunks: [event(epoch, answer.since, 'resumed', resumedFrame(undefined, epoch, answer.since))],
-            after: answer.since,
-            split: hub.account(p.accountId)?.seq ?? answer.since,
-            answerFollows: follows(targets, answer),
-          }
-        : {
-            chunks: grouped([Buffer.from(`id: ${epoch}:${answer.seq}\nevent: snapshot\ndata: `), ...snapshotParts(undefined, epoch, answer.seq, answer.items), Buffer.from('\n\n')]),
-            after: answer.seq,
-            split: answer.seq,
-            answerFollows: null,
-          }
-    const client: SseClient = { ctx, tokenHash: p.tokenHash, accountId: p.accountId, ids: targets.all ? null : new Set(targets.instances.map((t) => t.id)), catchup, backlog: 0 }
+    const catchup: Catchup = {
+      chunks:
+        answer.kind === 'resumed'
+          ? [event(epoch, answer.since, 'resumed', resumedFrame(undefined, epoch, answer.since))]
+          : grouped([Buffer.from(`id: ${epoch}:${answer.seq}\nevent: snapshot\ndata: `), ...snapshotParts(undefined, epoch, answer.seq, answer.items), Buffer.from('\n\n')]),
+      ...catchupFrom(hub, p.accountId, targets, answer),
+    }
+    const ids = new Set(targets.all ? [] : targets.instances.map((t) => t.id))
+    const client: SseClient = { ctx, tokenHash: p.tokenHash, accountId: p.accountId, all: targets.all, ids, catchup, backlog: 0 }
     ctx.res.onAborted(() => {
       ctx.done = true
       this.forget(client)
@@ -186,29 +174,25 @@ export class SseStreams implements BusSubscriber {
     const k = c.catchup
     if (c.ctx.done || k === null) return
     while (k.chunks.length > 0) if (!this.write(c, k.chunks.shift()!)) return
-    for (let pages = 0; ; pages++) {
-      if (pages === PAGES_PER_TURN) return this.wake(c)
-      const page = this.hub.changesAfter(c.accountId, k.after, PAGE)
-      // Fell behind what is kept: it resumes, and gets a snapshot.
-      if (page === null) {
-        this.counts.slowConsumers++
-        return this.end(c)
-      }
-      if (page.length === 0) {
-        c.catchup = null
-        return
-      }
+    // Paced by this call's own writes: a wake while uWS still holds bytes writes one more page before it stops.
+    let written = true
+    const end = catchupTurn(this.hub, c.accountId, k, () => written, (page) => {
       let text = ''
       for (const ch of page) {
-        const mine = ch.seq <= k.split && k.answerFollows !== null ? k.answerFollows(ch.instanceId) : c.ids === null || c.ids.has(ch.instanceId) || (k.answerFollows?.(ch.instanceId) ?? false)
-        if (mine) {
-          text += event(this.hub.epoch, ch.seq, ch.kind, ch.frame)
-          this.counts.frames++
-        }
+        if (!followsCatchup(c, k, ch)) continue
+        text += event(this.hub.epoch, ch.seq, ch.kind, ch.frame)
+        this.counts.frames++
       }
       k.after = page[page.length - 1]!.seq
-      if (text !== '' && !this.write(c, text)) return
+      if (text !== '') written = this.write(c, text)
+    })
+    if (end === 'more') this.wake(c)
+    // Fell behind what is kept: it resumes, and gets a snapshot.
+    else if (end === 'behind') {
+      this.counts.slowConsumers++
+      this.end(c)
     }
+    else if (end === 'caughtUp') c.catchup = null
   }
 
   private wake(c: SseClient): void {

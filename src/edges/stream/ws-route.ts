@@ -10,7 +10,8 @@ import { HubError, MSG } from '../../core/errors.js'
 import { CLOSE } from '../../protocol/close-codes.js'
 import { decodeClientFrame, errorFrame, pongFrame, resumedFrame, snapshotParts, type SubscribeFrame, type UnsubscribeFrame } from '../../protocol/frames.js'
 import type { AccountBudget } from '../../stream/budget.js'
-import { follows, planAnswer, resolveTargets, type Answer, type StreamSource } from '../../stream/plan.js'
+import { catchupFrom } from '../../stream/catchup.js'
+import { planAnswer, resolveTargets, type Answer, type StreamSource } from '../../stream/plan.js'
 import { ORIGIN_REFUSED } from '../http/cors.js'
 import type { Gate } from '../http/gate.js'
 import { readCtx, sendError, sendFailure, type Ctx, type RouteShape } from '../http/http.js'
@@ -204,16 +205,16 @@ export function mountWs(
     } else if (!d.all) {
       for (const t of targets.instances) d.ids.add(t.id)
     }
+    const from = catchupFrom(hub, accountId, targets, answer)
     if (answer.kind === 'resumed') {
-      const head = hub.account(accountId)?.seq ?? answer.since
-      fanout.answer(ws, { head: [resumedFrame(f.id, hub.epoch, answer.since)], parts: null, after: answer.since, split: head, answerFollows: follows(targets, answer) })
+      fanout.answer(ws, { head: [resumedFrame(f.id, hub.epoch, answer.since)], parts: null, ...from })
       return
     }
     const parts = snapshotParts(f.id, hub.epoch, answer.seq, answer.items)
     const size = parts.reduce((n, p) => n + p.length, 0)
     // A snapshot that fits the buffer goes as one frame; a larger one as fragments paced by backpressure.
     const whole = size <= limits.wsMaxBufferBytes
-    fanout.answer(ws, { head: whole ? [Buffer.concat(parts, size)] : [], parts: whole ? null : parts, after: answer.seq, split: answer.seq, answerFollows: null })
+    fanout.answer(ws, { head: whole ? [Buffer.concat(parts, size)] : [], parts: whole ? null : parts, ...from })
   }
 
   function unsubscribe(ws: Ws, d: StreamSocket, f: UnsubscribeFrame): void {

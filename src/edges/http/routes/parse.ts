@@ -1,5 +1,6 @@
 /**
- * @module Body validation shared by the routes: a refused body is a HubError(400) that names the field.
+ * @module Body validation shared by the routes: a refused body is an `invalid` HubError (HTTP 400)
+ * that names the field.
  */
 import type { z } from 'zod'
 import { HubError, MSG } from '../../../core/errors.js'

@@ -1,6 +1,6 @@
 /**
  * KvSessionStore against a real nats-server (JetStream, file store): the SessionPort/AuthSource
- * contract the SQLite store keeps (test/whatsapp/session-store.test.ts), sealed values, the watch
+ * contract the SQLite store keeps (test/whatsapp/sqlite-session-store.test.ts), sealed values, the watch
  * cache other nodes answer info/restorable from, and the takeover rules (compare-and-set creds).
  * Every "node" is a store on its own NATS connection.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../src/app/config.js'
+import { ConfigError, loadConfig } from './config.js'
 
 describe('webhook configuration', () => {
   it('uses the documented defaults', () => {
