@@ -91,39 +91,115 @@ describe('replays', () => {
   })
 })
 
+/** An account `wide` whose `*` snapshot is about 1 MB: the kernel's loopback buffers hide only a couple. */
+async function wideAccount(): Promise<{ token: string; snapshotBytes: number }> {
+  const { account, token } = h.hub.createAccount('wide', 1000)
+  for (let i = 0; i < 800; i++) h.hub.createInstance(account.id, `n${i}`, defaultConfig())
+  return { token, snapshotBytes: (await h.req('GET', '/api/instance/list', { token })).text.length }
+}
+
+const ids = (frames: any[], type: string) => frames.filter((f) => f.type === type).map((f) => Number(f.id))
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
+const WAITING = 'Too many subscribes waiting for their answers (limit 8); wait for the answers first'
+
+/**
+ * Sends subscribes one at a time to a socket that does not read until its answer stalls with 8
+ * waiting (the kernel's buffers and the hub's bound full); returns the next id to use.
+ */
+async function stall(c: { send(f: unknown): void }, d: StreamSocket): Promise<number> {
+  let i = 0
+  while (d.requests.length < 8) {
+    c.send({ type: 'subscribe', id: String(i), instances: '*' })
+    const id = String(i++)
+    await until(() => d.answering?.id === id || d.requests.some((f) => f.id === id), { what: `subscribe ${id} to be read`, ms: 20_000 })
+  }
+  return i
+}
+
 describe('a socket that sends but never reads', () => {
-  it('holds one answer and at most 8 waiting subscribes, never a backlog of snapshots', async () => {
-    h = await startTestHub({ HUB_WS_MAX_FRAMES_PER_SEC: '1000', HUB_WS_MAX_BUFFER_BYTES: '16384' })
-    // Snapshots of about 1 MB: the kernel's socket buffers cannot hide more than a couple.
-    const { account, token } = h.hub.createAccount('wide', 1000)
-    for (let i = 0; i < 800; i++) h.hub.createInstance(account.id, `n${i}`, defaultConfig())
-    const snapshotBytes = (await h.req('GET', '/api/instance/list', { token })).text.length
+  it('is closed with 4008 "not reading its answers" when it keeps subscribing: one answer in flight, 8 waiting, then 64 refusals while the hub holds its unread bytes', async () => {
+    // An 8 MiB buffer: each ~1 MB snapshot goes out as one frame, the refusals are sent (not held
+    // behind fragments), and what uWS holds outlasts the growth of the kernel's buffers.
+    h = await startTestHub({ HUB_WS_MAX_FRAMES_PER_SEC: '1000', HUB_WS_MAX_BUFFER_BYTES: String(8 * 1024 * 1024) })
+    const { token, snapshotBytes } = await wideAccount()
+    expect(snapshotBytes).toBeLessThan(2 * 1024 * 1024)
     const c = await openClient(h, { token })
+    const d = socketOf()
     pause(c)
-    for (let i = 0; i < 40; i++) c.send({ type: 'subscribe', id: String(i), instances: '*' })
-    // Loopback buffers may absorb a whole snapshot or two, so up to two answers can leave the
-    // queue; it must settle with at most 8 waiting and stay there while nothing is read.
-    let seen = -1
-    let since = 0
-    await until(
-      () => {
-        const n = socketOf().requests.length
-        if (n !== seen) [seen, since] = [n, Date.now()]
-        return n >= 6 && Date.now() - since > 500
-      },
-      { what: 'the waiting subscribes to settle', ms: 20_000, detail: () => ({ waiting: socketOf().requests.length, pendingBytes: h.streams.fanout.pendingBytes }) },
-    )
-    expect(socketOf().requests.length).toBeLessThanOrEqual(8)
-    // Only the answer in flight holds bytes; the rest wait as requests, or are refused.
-    expect(h.streams.fanout.pendingBytes).toBeLessThanOrEqual(snapshotBytes)
+    const first = await stall(c, d)
+    const inFlight = Number(d.answering!.id)
+    expect(d.requests.map((f) => Number(f.id))).toEqual(range(inFlight + 1, inFlight + 8))
+    expect(first).toBe(inFlight + 9)
+    for (let i = first; i < first + 100; i++) c.send({ type: 'subscribe', id: String(i), instances: '*' })
+    await until(() => d.closed, { what: 'the hub to close the socket', ms: 20_000, detail: () => ({ waiting: d.requests.length, unreadControl: d.unreadControl }) })
+    // What the closed socket held against the pending bounds is released.
+    expect(h.streams.fanout.pendingBytes).toBe(0)
     resume(c)
+    expect(await c.closed).toEqual({ code: 4008, reason: 'not reading its answers' })
+    // Answers in order up to the one in flight (its frame may have gone out whole), then exactly 64
+    // refusals: the 65th subscribe past the waiting bound closed the socket, nothing after it.
+    const answered = ids(c.frames, 'snapshot')
+    expect(answered).toEqual(range(0, answered.length - 1))
+    expect([inFlight - 1, inFlight]).toContain(answered.at(-1))
+    expect(ids(c.frames, 'error')).toEqual(range(first, first + 63))
+    expect(new Set(c.frames.filter((f) => f.type === 'error').map((f) => f.message))).toEqual(new Set([WAITING]))
+    expect(c.frames.length).toBe(answered.length + 64)
+  })
+
+  it('is closed with 4008 when it sends pings without reading: 64 pongs while the hub holds its unread bytes, then the close', async () => {
+    h = await startTestHub({ HUB_WS_MAX_FRAMES_PER_SEC: '1000', HUB_WS_MAX_BUFFER_BYTES: String(8 * 1024 * 1024) })
+    const { token } = await wideAccount()
+    const c = await openClient(h, { token })
+    const d = socketOf()
+    pause(c)
+    await stall(c, d)
+    for (let i = 0; i < 100; i++) c.send({ type: 'ping', id: `p${i}` })
+    await until(() => d.closed, { what: 'the hub to close the socket', ms: 20_000, detail: () => ({ waiting: d.requests.length, unreadControl: d.unreadControl }) })
+    resume(c)
+    expect(await c.closed).toEqual({ code: 4008, reason: 'not reading its answers' })
+    expect(c.frames.filter((f) => f.type === 'pong').map((f) => f.id)).toEqual(range(0, 63).map((i) => `p${i}`))
+    expect(ids(c.frames, 'error')).toEqual([])
+  })
+
+  it('answers a repeated subscribe once while its answer is on its way: 40 identical frames from a socket that does not read are neither queued nor refused', async () => {
+    h = await startTestHub({ HUB_WS_MAX_FRAMES_PER_SEC: '1000', HUB_WS_MAX_BUFFER_BYTES: '16384' })
+    const { token } = await wideAccount()
+    let planned = 0
+    const answer = h.streams.fanout.answer.bind(h.streams.fanout)
+    h.streams.fanout.answer = (ws, a) => (planned++, answer(ws, a))
+    const c = await openClient(h, { token })
+    const d = socketOf()
+    pause(c)
+    for (let i = 0; i < 40; i++) c.send({ type: 'subscribe', id: 'x', instances: '*' })
+    // A different subscribe after them is queued: once it waits, every repeat before it was read.
+    c.send({ type: 'subscribe', id: 'y', instances: ['n1'] })
+    await until(() => d.requests.length > 0, { what: 'the different subscribe to wait', ms: 20_000 })
+    // The repeats found the same subscribe in flight, its snapshot not yet sent whole.
+    expect(d.requests.map((f) => f.id)).toEqual(['y'])
+    expect(d.answering?.id).toBe('x')
+    expect(planned).toBeLessThan(40)
+    resume(c)
+    const y = await c.next((f) => f.id === 'y', 20_000)
+    expect(y).toMatchObject({ type: 'snapshot', instances: [{ name: 'n1' }] })
+    expect(c.frames.map((f) => [f.type, f.id])).toEqual([...Array.from({ length: planned - 1 }, () => ['snapshot', 'x']), ['snapshot', 'y']])
+    await c.close()
+  })
+
+  it('answers a reading client\'s burst of 40 subscribes: one in flight, 8 waiting, the rest refused, in order, and the socket stays open', async () => {
+    h = await startTestHub({ HUB_WS_MAX_FRAMES_PER_SEC: '1000', HUB_WS_MAX_BUFFER_BYTES: '16384' })
+    const { token } = await wideAccount()
+    const c = await openClient(h, { token })
+    for (let i = 0; i < 40; i++) c.send({ type: 'subscribe', id: String(i), instances: '*' })
     await until(() => c.frames.filter((f) => f.type === 'snapshot' || f.type === 'error').length === 40, { what: 'an answer to every subscribe', ms: 30_000 })
-    const answered = c.frames.filter((f) => f.type === 'snapshot').map((f) => Number(f.id))
-    const refused = c.frames.filter((f) => f.type === 'error')
-    expect(new Set([...answered, ...refused.map((f) => Number(f.id))]).size).toBe(40)
-    expect(refused.length).toBeGreaterThan(0)
-    expect(new Set(refused.map((f) => f.message))).toEqual(new Set(['Too many subscribes waiting for their answers (limit 8); wait for the answers first']))
-    expect(answered).toEqual([...answered].sort((a, b) => a - b))
+    const answered = ids(c.frames, 'snapshot')
+    // Large snapshots, fragmented: the burst arrives before the first answer is out, so some are refused.
+    expect(answered.length).toBeLessThan(40)
+    expect(answered).toEqual(range(0, answered.length - 1))
+    expect(ids(c.frames, 'error')).toEqual(range(answered.length, 39))
+    expect(new Set(c.frames.filter((f) => f.type === 'error').map((f) => f.message))).toEqual(new Set([WAITING]))
+    c.send({ type: 'ping', id: 'still' })
+    expect(await c.next((f) => f.type === 'pong')).toEqual({ type: 'pong', id: 'still' })
+    expect(c.ws.readyState).toBe(WebSocket.OPEN)
     await c.close()
   })
 
