@@ -275,6 +275,181 @@ describe('a large account', () => {
   }, 90_000)
 })
 
+/** An SSE request: its answer, and its events as they are read (`read` starts reading). */
+async function sse(lastEventId: string, token = h.token) {
+  const ctrl = new AbortController()
+  const res = await fetch(`${h.base}/api/instance/stream`, { headers: { token, 'last-event-id': lastEventId }, signal: ctrl.signal })
+  const events: { id: string; event: string; data: any }[] = []
+  let reading: Promise<void> | null = null
+  const read = () =>
+    (reading ??= (async () => {
+      const reader = res.body!.getReader()
+      let buf = ''
+      try {
+        for (;;) {
+          const { value, done } = await reader.read()
+          if (done) return
+          buf += Buffer.from(value).toString()
+          let i: number
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const lines = Object.fromEntries(buf.slice(0, i).split('\n').filter((l) => /^(id|event|data): /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]))
+            buf = buf.slice(i + 2)
+            if (lines.event !== undefined) events.push({ id: lines.id!, event: lines.event, data: JSON.parse(lines.data!) })
+          }
+        }
+      } catch {
+        /* aborted */
+      }
+    })())
+  return { res, events, read, close: async () => (ctrl.abort(), await reading) }
+}
+
+describe('replays over SSE', () => {
+  it('pages a deep Last-Event-ID replay from the change log as the client reads: no read returns more than a page, and the hub keeps answering while the client reads nothing', async () => {
+    h = await startTestHub({ HUB_STREAM_RING_SIZE: '50', HUB_WS_MAX_BUFFER_BYTES: '16384' })
+    await createInstances(h, ['a'])
+    const from = h.hub.accounts()[0]!.seq
+    const id = instanceId(h, 'a')
+    // About 15 MB of events: more than the kernel's and the client's buffers hold.
+    const pad = 'x'.repeat(1500)
+    const n = 10_000
+    for (let i = 0; i < n; i++) h.hub.updateStatus(id, { displayStatus: `change ${i} ${pad}` })
+    const final = h.hub.accounts()[0]!.seq
+    const pages: number[] = []
+    const changesAfter = h.hub.changesAfter.bind(h.hub)
+    h.hub.changesAfter = (accountId, after, limit) => {
+      const page = changesAfter(accountId, after, limit)
+      pages.push(page?.length ?? -1)
+      return page
+    }
+    const s = await sse(`${h.hub.epoch}:${from}`)
+    expect(s.res.status).toBe(200)
+    // The client reads nothing: the replay stops where the connection pushes back.
+    let seen = -1
+    let since = 0
+    await until(
+      () => {
+        if (pages.length !== seen) [seen, since] = [pages.length, Date.now()]
+        return pages.length > 0 && Date.now() - since > 300
+      },
+      { what: 'the replay to stop for the client', ms: 20_000 },
+    )
+    expect(pages.reduce((a, b) => a + b, 0)).toBeLessThan(n)
+    expect((await h.req('GET', '/healthz', { token: null })).status).toBe(200)
+    expect((await h.req('GET', '/api/instance/list')).status).toBe(200)
+    void s.read()
+    await until(() => s.events.at(-1)?.data.seq === final, { what: 'the last change', ms: 60_000 })
+    expect(s.events[0]).toEqual({ id: `${h.hub.epoch}:${from}`, event: 'resumed', data: { type: 'resumed', epoch: h.hub.epoch, seq: from, recovered: true } })
+    expect(s.events.slice(1).map((e) => e.data.seq)).toEqual(Array.from({ length: n }, (_, i) => from + 1 + i))
+    expect(s.events.slice(1).map((e) => e.id)).toEqual(Array.from({ length: n }, (_, i) => `${h.hub.epoch}:${from + 1 + i}`))
+    expect(Math.max(...pages)).toBe(256)
+    await s.close()
+  }, 90_000)
+
+  it('limits deep SSE resumes per account per second: past HUB_ACCOUNT_DEEP_RESUMES_PER_SEC 429 with Retry-After: 1; a resume the ring serves is not charged, and the next second allows them again', async () => {
+    const clock = { now: () => Date.parse('2026-12-02T10:00:00.000Z') }
+    h = await startTestHub({ HUB_STREAM_RING_SIZE: '10', HUB_ACCOUNT_DEEP_RESUMES_PER_SEC: '2' }, { clock })
+    await createInstances(h, ['a'])
+    const from = h.hub.accounts()[0]!.seq
+    for (let i = 0; i < 30; i++) h.hub.updateStatus(instanceId(h, 'a'), { displayStatus: `change ${i}` })
+    const head = h.hub.accounts()[0]!.seq
+    const outcome = async (lastEventId: string) => {
+      const s = await sse(lastEventId)
+      if (s.res.status !== 200) return [s.res.status, s.res.headers.get('retry-after'), await s.res.json()]
+      void s.read()
+      await until(() => s.events.length > 0, 'the first event')
+      await s.close()
+      return [200, s.events[0]!.event]
+    }
+    const deep = `${h.hub.epoch}:${from}`
+    expect([await outcome(deep), await outcome(deep), await outcome(deep)]).toEqual([
+      [200, 'resumed'],
+      [200, 'resumed'],
+      [429, '1', { success: false, error: { message: 'Rate limit exceeded. Try again later.' } }],
+    ])
+    expect(await outcome(`${h.hub.epoch}:${head - 5}`)).toEqual([200, 'resumed'])
+    clock.now = () => Date.parse('2026-12-02T10:00:01.000Z')
+    expect(await outcome(deep)).toEqual([200, 'resumed'])
+  })
+})
+
+describe('per-account snapshot bytes', () => {
+  it('past HUB_ACCOUNT_SNAPSHOT_BYTES_PER_SEC closes a subscribe with 4029 and answers SSE with 429 and Retry-After: 1; the first snapshot of a second always goes, resumes and other accounts are unaffected', async () => {
+    const clock = { now: () => Date.parse('2026-12-02T10:00:00.000Z') }
+    h = await startTestHub({ HUB_ACCOUNT_SNAPSHOT_BYTES_PER_SEC: '1024' }, { clock })
+    await createInstances(h, ['n0', 'n1', 'n2', 'n3', 'n4'])
+    const other = h.hub.createAccount('other', 10)
+    // Larger than the whole budget, yet the first of the second.
+    const first = await openClient(h)
+    first.send({ type: 'subscribe', id: '1', instances: '*' })
+    const snapshot = await first.next(() => true)
+    expect(snapshot).toMatchObject({ type: 'snapshot', id: '1' })
+    expect(JSON.stringify(snapshot).length).toBeGreaterThan(1024)
+    const second = await openClient(h)
+    second.send({ type: 'subscribe', id: '2', instances: ['n0'] })
+    expect(await second.closed).toEqual({ code: 4029, reason: 'too many snapshots for this account: retry later' })
+    const s = await sse('')
+    expect([s.res.status, s.res.headers.get('retry-after'), await s.res.json()]).toEqual([429, '1', { success: false, error: { message: 'Rate limit exceeded. Try again later.' } }])
+    // A resume is no snapshot.
+    const resumer = await openClient(h)
+    resumer.send({ type: 'subscribe', id: '3', instances: '*', since: { epoch: h.hub.epoch, seq: snapshot.seq } })
+    expect(await resumer.next(() => true)).toEqual({ type: 'resumed', id: '3', epoch: h.hub.epoch, seq: snapshot.seq, recovered: true })
+    const elsewhere = await openClient(h, { token: other.token })
+    elsewhere.send({ type: 'subscribe', id: '4', instances: '*' })
+    expect(await elsewhere.next(() => true)).toMatchObject({ type: 'snapshot', id: '4', instances: [] })
+    clock.now = () => Date.parse('2026-12-02T10:00:01.000Z')
+    const later = await openClient(h)
+    later.send({ type: 'subscribe', id: '5', instances: ['n0'] })
+    expect(await later.next(() => true)).toMatchObject({ type: 'snapshot', id: '5', instances: [{ name: 'n0' }] })
+    for (const c of [first, resumer, elsewhere, later]) await c.close()
+  })
+})
+
+describe('answers in flight across the hub', () => {
+  it('closes a subscribe whose answer would pass HUB_WS_MAX_PENDING_TOTAL_BYTES with 4029 "hub busy", while another socket holds most of it; smaller answers still fit, and the bound frees as answers are sent', async () => {
+    const total = 8 * 1024 * 1024
+    h = await startTestHub({ HUB_WS_MAX_PENDING_TOTAL_BYTES: String(total), HUB_WS_MAX_BUFFER_BYTES: '16384' })
+    const { account, token } = h.hub.createAccount('big', 7000)
+    for (let i = 0; i < 6000; i++) h.hub.createInstance(account.id, `n${String(i).padStart(5, '0')}`, defaultConfig())
+    // The whole account's snapshot fits the bound once, not twice.
+    const reader = await openClient(h, { token })
+    reader.send({ type: 'subscribe', id: 'measure', instances: '*' })
+    const size = JSON.stringify(await reader.next(() => true, 30_000)).length
+    expect(size).toBeGreaterThan(total / 2)
+    expect(size).toBeLessThanOrEqual(total)
+    await reader.close()
+    const holder = await openClient(h, { token })
+    pause(holder)
+    holder.send({ type: 'subscribe', id: 'held', instances: '*' })
+    let seen = -1
+    let since = 0
+    await until(
+      () => {
+        const p = h.streams.fanout.pendingBytes
+        if (p !== seen) [seen, since] = [p, Date.now()]
+        return p > 0 && Date.now() - since > 300
+      },
+      { what: 'the held answer to stop for its reader', ms: 20_000 },
+    )
+    // What the kernel's buffers took of it is sent; the rest is pending.
+    expect(h.streams.fanout.pendingBytes).toBeGreaterThan(total - size)
+    const refused = await openClient(h, { token })
+    refused.send({ type: 'subscribe', id: 'all', instances: '*' })
+    expect(await refused.closed).toEqual({ code: 4029, reason: 'hub busy: too many answers in flight, retry later' })
+    const small = await openClient(h, { token })
+    small.send({ type: 'subscribe', id: 'one', instances: ['n00001'] })
+    expect(await small.next(() => true)).toMatchObject({ type: 'snapshot', id: 'one', instances: [{ name: 'n00001' }] })
+    await small.close()
+    resume(holder)
+    await until(() => holder.frames.length === 1, { what: 'the held snapshot', ms: 30_000 })
+    expect(h.streams.fanout.pendingBytes).toBe(0)
+    const again = await openClient(h, { token })
+    again.send({ type: 'subscribe', id: 'again', instances: '*' })
+    expect(await again.next(() => true, 30_000)).toMatchObject({ type: 'snapshot', id: 'again' })
+    for (const c of [holder, again]) await c.close()
+  }, 90_000)
+})
+
 describe('list renders', () => {
   it('charges each account for the list bytes it makes the hub render: past the budget 429 with Retry-After, cached lists and other accounts unaffected', async () => {
     const clock = { now: () => Date.parse('2026-12-02T10:00:00.000Z') }
