@@ -140,6 +140,14 @@ function firstOfEpoch(dir: string, accountId: number, epoch: string): { seq: num
   return { seq, versions }
 }
 
+/** Whether the account's change log holds `seq`, or `seq` is where the current epoch started. */
+function written(dir: string, accountId: number, seq: number): boolean {
+  return readOnly(dir, (db) => {
+    const start = (db.prepare('SELECT epoch_seq AS start FROM accounts WHERE id = ?').get(accountId) as { start: number }).start
+    return start === seq || db.prepare('SELECT 1 FROM change_log WHERE account_id = ? AND seq = ?').get(accountId, seq) !== undefined
+  })
+}
+
 export async function crashRounds(o: CrashOptions): Promise<RoundReport[]> {
   const random = rng(o.seed ?? 1)
   const log = o.log ?? (() => {})
@@ -312,9 +320,10 @@ export async function crashRounds(o: CrashOptions): Promise<RoundReport[]> {
     }
     const resume = await resumeFrame(port, token, { epoch: before.epoch, seq: shown.seq })
     // The restart's own changes (sessions restored) would hide reused values: read the new
-    // epoch's first ones from the change log once the write-behind has written them.
-    await new Promise((r) => setTimeout(r, 100))
+    // epoch's first ones from the change log once the write-behind has written them, up to the
+    // head (or the head is where the epoch started: it has no change yet).
     const head = (await list(port, token)).seq
+    await until(() => written(o.dir, accountId, head), { what: `round ${round}: the change log to reach seq ${head}`, ms: 10_000 })
     const firsts = firstOfEpoch(o.dir, accountId, after.epoch)
     const firstSeqAfter = firsts.seq ?? head + 1
     const versionsBack: RoundReport['versionsBack'] = []

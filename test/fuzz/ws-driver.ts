@@ -207,31 +207,54 @@ export interface SlowOutcome {
   rssPeak: number
 }
 
+/** How long uWS keeps a socket it ended whose close frame it cannot send: its ping timeout, at most 16 s. */
+export const END_TIMEOUT_S = 16
+
 /**
  * `slowSockets` subscribers that ask for `snapshots` snapshots each and never read, while
  * `changes` status changes flow through `change(i)`; one well-behaved subscriber reads everything.
+ * The slow ones are read again once the reader has had `readAfterBytes` since they subscribed (or
+ * when the changes end): their 4008 waits behind what the hub held for them, and uWS drops a
+ * socket it ended that reads nothing for END_TIMEOUT_S, close frame and all.
  */
 export async function neverReading(
   port: number,
   token: string,
-  o: { slowSockets: number; snapshots: number; changes: number; change: (i: number) => Promise<unknown>; head: () => Promise<number>; rss: () => number },
+  o: { slowSockets: number; snapshots: number; changes: number; readAfterBytes: number; change: (i: number) => Promise<unknown>; head: () => Promise<number>; rss: () => number },
 ): Promise<SlowOutcome> {
   const rssBefore = o.rss()
   let rssPeak = rssBefore
   const good = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { token } })
   const seqs: number[] = []
   let fromSeq = -1
+  let bytes = 0
+  let readAgain = () => {}
   good.on('message', (d) => {
     const f = JSON.parse(d.toString())
     if (f.type === 'snapshot') fromSeq = f.seq
     else if (f.type === 'diff') seqs.push(f.seq)
+    bytes += (d as Buffer).length
+    if (bytes >= o.readAfterBytes) readAgain()
   })
   await new Promise<void>((r) => good.once('open', () => r()))
   good.send(JSON.stringify({ type: 'subscribe', id: 'g', instances: '*' }))
   while (fromSeq < 0) await new Promise((r) => setTimeout(r, 5))
   const slow = await Promise.all(Array.from({ length: o.slowSockets }, () => rawConnect(port, token, { pause: true })))
   for (const s of slow) for (let i = 0; i < o.snapshots; i++) s.write(text(`{"type":"subscribe","id":"s${i}","instances":"*"}`))
+  bytes = 0
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, o.rss())), 50)
+  let ends: Promise<{ closed: boolean; code: number | null }[]> | null = null
+  readAgain = () => {
+    readAgain = () => {}
+    ends = Promise.all(
+      slow.map(async (s) => {
+        s.socket.resume()
+        const closed = await Promise.race([s.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))])
+        s.socket.destroy()
+        return { closed, code: s.closeCode }
+      }),
+    )
+  }
   let next = 0
   await Promise.all(
     Array.from({ length: 8 }, async () => {
@@ -243,16 +266,10 @@ export async function neverReading(
   while ((seqs.at(-1) ?? fromSeq) < head && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   clearInterval(sampler)
   rssPeak = Math.max(rssPeak, o.rss())
-  const ends = await Promise.all(
-    slow.map(async (s) => {
-      s.socket.resume()
-      const closed = await Promise.race([s.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))])
-      s.socket.destroy()
-      return { closed, code: s.closeCode }
-    }),
-  )
+  readAgain()
+  const slowEnds = await ends!
   good.close()
-  return { fromSeq, seqs, head, slow: ends, rssBefore, rssPeak }
+  return { fromSeq, seqs, head, slow: slowEnds, rssBefore, rssPeak }
 }
 
 /**
@@ -271,14 +288,17 @@ export async function subscribeFlood(port: number, token: string, o: { sockets: 
   }
   const codes: Record<string, number> = {}
   let closed = 0
-  for (const s of socks) {
-    s.socket.resume()
-    const c = await Promise.race([s.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))])
-    if (c) {
-      closed++
-      codes[String(s.closeCode)] = (codes[String(s.closeCode)] ?? 0) + 1
-    }
-    s.socket.destroy()
-  }
+  // All at once: uWS drops a socket it ended that reads nothing for END_TIMEOUT_S, close frame and all.
+  await Promise.all(
+    socks.map(async (s) => {
+      s.socket.resume()
+      const c = await Promise.race([s.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))])
+      if (c) {
+        closed++
+        codes[String(s.closeCode)] = (codes[String(s.closeCode)] ?? 0) + 1
+      }
+      s.socket.destroy()
+    }),
+  )
   return { growth: peak - rss0, closed, codes }
 }

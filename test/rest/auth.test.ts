@@ -164,6 +164,27 @@ describe('custom instance tokens', () => {
     expect(fine.json.instance.token).toBe('my-own-token-of-thirty-two-chars!')
   })
 
+  it('gives a custom token equal to an admin token of 32+ characters the same 400 as a malformed one', async () => {
+    // This hub's admin token is long enough to be a custom token, so only the collision can refuse it.
+    const admin = 'an-admin-token-of-forty-characters-00000'
+    expect(admin).toHaveLength(40)
+    const g = await startTestHub({ HUB_ADMIN_TOKEN: admin })
+    try {
+      const account = await g.req('POST', '/api/admin/accounts', { token: admin, body: { name: 'acme', instanceLimit: 10 } })
+      const token = account.json.token as string
+      const collides = await g.req('POST', '/api/instance/new', { token, body: { name: 'c1', token: admin } })
+      const malformed = await g.req('POST', '/api/instance/new', { token, body: { name: 'c2', token: 'x'.repeat(31) } })
+      expect([collides.status, collides.json]).toEqual([400, refused])
+      expect([malformed.status, malformed.json]).toEqual([collides.status, collides.json])
+      // The same length, not in use: accepted.
+      const fine = await g.req('POST', '/api/instance/new', { token, body: { name: 'c3', token: 'a-custom-token-of-forty-characters-00000' } })
+      expect([fine.status, fine.json.instance.token]).toEqual([201, 'a-custom-token-of-forty-characters-00000'])
+      expect((await g.req('GET', '/api/instance/list', { token: admin })).status).toBe(403)
+    } finally {
+      await g.stop()
+    }
+  })
+
   it('counts custom-token attempts against the per-address limit of unauthenticated requests', async () => {
     const g = await startTestHub({ HUB_UNAUTH_RATE_LIMIT_PER_MIN: '3' })
     try {

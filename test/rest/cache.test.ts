@@ -80,3 +80,33 @@ describe('list cache', () => {
     expect((await h.req('GET', '/api/instance/list?instanceName=fresh')).status).toBe(404)
   })
 })
+
+describe('list cache bound', () => {
+  it('keeps its byte size within HUB_LIST_CACHE_BYTES when thousands of distinct multi-name filters are asked for, counting each entry\'s key', async () => {
+    const bound = 1024 * 1024
+    const g = await startTestHub({ HUB_LIST_CACHE_BYTES: String(bound) })
+    try {
+      // Two unknown names: an empty list (a body of a few dozen bytes) under a key of about 270 characters.
+      const filter = (i: number) => `ghost-${String(i).padStart(5, '0')}-${'g'.repeat(120)},phantom-${String(i).padStart(5, '0')}-${'p'.repeat(120)}`
+      const first = await g.req('GET', `/api/instance/list?instanceName=${filter(0)}`)
+      expect([first.status, first.json.instances]).toEqual([200, []])
+      const bodyBytes = Buffer.byteLength(first.text)
+      const n = 4000
+      let largest = 0
+      for (let i = 1; i < n; i++) {
+        expect((await g.req('GET', `/api/instance/list?instanceName=${filter(i)}`)).status).toBe(200)
+        largest = Math.max(largest, g.http.lists.size.bytes)
+      }
+      const { entries, bytes } = g.http.lists.size
+      expect(largest).toBeLessThanOrEqual(bound)
+      // Counting bodies alone, all 4,000 (about 200 KB of bodies) would have been kept.
+      expect(entries).toBeLessThan(n)
+      // Every entry weighs the same, and more than its body and its key (two bytes a character).
+      expect(bytes % entries).toBe(0)
+      expect(bytes / entries).toBeGreaterThan(bodyBytes + 2 * filter(0).length)
+      expect(entries).toBe(Math.floor(bound / (bytes / entries)))
+    } finally {
+      await g.stop()
+    }
+  })
+})

@@ -20,7 +20,7 @@ const ERRORS: Record<number, string> = {
   401: '`Missing token in header, Authorization header, or query parameter`, or `Invalid token`.',
   403: 'The token cannot do this: `Admin token required`, `Account token required`, `Token does not have access to this instance`, `Account instance quota exceeded`.',
   404: '`Instance not found` (also for another account\'s instances), `Account not found`, `Not found`.',
-  409: 'A conflict: `Instance name already in use`, `Account name already in use`, `Token already in use`.',
+  409: 'A conflict: `Instance name already in use`, `Account name already in use`.',
   429: '`Rate limit exceeded. Try again later.`, with `Retry-After`.',
   502: 'WhatsApp (or the way to it) failed.',
   503: 'Unavailable here: `WhatsApp connections are not enabled on this hub`.',

@@ -46,8 +46,14 @@ export interface Sending extends CatchupPosition {
 
 /** Snapshot bytes per fragment. */
 const FRAGMENT_BYTES = 64 * 1024
-/** Control frames (pong, error, unsubscribed) that may wait for an open fragmented message. */
+/**
+ * Control frames (pong, error, unsubscribed) that may wait for an open fragmented message, and that
+ * a socket may be given in a row while uWS holds bytes it has not taken.
+ */
 const MAX_CONTROL = 64
+
+/** The 4008 reason of a socket closed for the answers it does not read. */
+export const NOT_READING = 'not reading its answers'
 
 export class Fanout implements BusSubscriber {
   private sweepTimer: NodeJS.Timeout
@@ -146,16 +152,33 @@ export class Fanout implements BusSubscriber {
     return true
   }
 
-  /** A frame that must not interleave with an open fragmented message (pong, error, unsubscribed). */
+  /**
+   * A small answer (pong, error, unsubscribed): it must not interleave with an open fragmented
+   * message, so it waits for that message's end. It counts against the socket's unread bytes: uWS
+   * holds bytes only while the kernel's buffers towards the client are full, so a socket that asks
+   * for more than MAX_CONTROL answers while uWS never once got rid of what it holds is not reading,
+   * and is closed with 4008 (answers cannot be folded). Not "at the buffer bound": a paused client's
+   * kernel buffers keep growing for a while, taking a little from uWS now and then, and the bound is
+   * the pump's refill mark, so the buffer dips below it with every drain. Only answers given while
+   * uWS holds bytes are counted; a buffer found empty starts the count again.
+   */
   control(ws: Ws, frame: string): void {
     const d = ws.getUserData() as StreamSocket
     if (d.closed) return
+    if (ws.getBufferedAmount() === 0) d.unreadControl = 0
+    else if (++d.unreadControl > MAX_CONTROL) return this.slowClose(ws, NOT_READING)
     if (d.sending?.fragmenting !== true) {
       ws.send(frame)
       return
     }
-    if (d.control.length >= MAX_CONTROL) return this.slowClose(ws)
+    if (d.control.length >= MAX_CONTROL) return this.slowClose(ws, NOT_READING)
     d.control.push(frame)
+  }
+
+  /** Whether the answer in flight still has frames not handed to uWS (its client cannot have it whole yet). */
+  unsent(ws: Ws): boolean {
+    const s = (ws.getUserData() as StreamSocket).sending
+    return s !== null && (s.head.length > 0 || s.parts !== null)
   }
 
   /** Checks every stream socket's buffer; also runs from `drain`. */

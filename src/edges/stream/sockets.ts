@@ -27,10 +27,17 @@ export interface StreamSocket {
    * sorted by seq when it drains. A socket with neither is live on its topics.
    */
   folding: Folder | null
+  /** The subscribe whose answer is being sent (meaningful while `sending` is non-null). */
+  answering: SubscribeFrame | null
   /** Subscribes that arrived while an answer was being sent, answered in turn (bounded). */
   requests: SubscribeFrame[]
   /** Control frames waiting for an open fragmented snapshot to end. */
   control: string[]
+  /**
+   * Control frames (pong, error, unsubscribed) given to this socket since uWS last held none of its
+   * bytes; past a bound the socket is closed with 4008.
+   */
+  unreadControl: number
   closed: boolean
   windowStart: number
   frames: number

@@ -46,8 +46,20 @@ export function spend(budgets: StreamBudgets, accountId: number, answer: Answer)
   return !answer.deep || budgets.deepResumes.take(accountId)
 }
 
-/** Subscribes that may wait while an answer is sent; past it they are refused with an error frame. */
+/**
+ * Subscribes that may wait while an answer is sent; past it they are refused with an error frame,
+ * a small answer the fan-out counts against the socket's unread bytes (4008 for one not reading).
+ */
 export const MAX_QUEUED_SUBSCRIBES = 8
+
+/**
+ * The same frame (id, instances, since, mode): one answer, addressed by that id, serves both, so a
+ * repeat of a subscribe still waiting, or whose answer has not been sent whole, is not queued again.
+ */
+export function sameSubscribe(a: SubscribeFrame, b: SubscribeFrame): boolean {
+  const key = (f: SubscribeFrame) => JSON.stringify([f.id ?? null, f.instances, f.since?.epoch ?? null, f.since?.seq ?? null, f.mode ?? null])
+  return key(a) === key(b)
+}
 
 /** What both WebSocket routes share: the socket behaviour and an authenticating upgrade. */
 export function socketBehavior(limits: WsLimits) {
@@ -113,8 +125,10 @@ export function mountWs(
       mode: 'ordered',
       sending: null,
       folding: null,
+      answering: null,
       requests: [],
       control: [],
+      unreadControl: 0,
       closed: false,
       windowStart: 0,
       frames: 0,
@@ -141,6 +155,7 @@ export function mountWs(
 
   function onMessage(ws: Ws, text: string): void {
     const d = ws.getUserData() as StreamSocket
+    if (d.closed) return
     const now = Date.now()
     if (now - d.windowStart >= 1000) {
       d.windowStart = now
@@ -160,6 +175,7 @@ export function mountWs(
       if (f.type === 'ping') fanout.control(ws, pongFrame(f.id))
       else if (f.type === 'unsubscribe') unsubscribe(ws, d, f)
       else if (!fanout.busy(ws)) subscribe(ws, d, f)
+      else if (repeated(ws, d, f)) return
       // One answer at a time: the next is planned when this one is sent, never queued as bytes.
       else if (d.requests.length < MAX_QUEUED_SUBSCRIBES) d.requests.push(f)
       else throw new HubError('invalid', `Too many subscribes waiting for their answers (limit ${MAX_QUEUED_SUBSCRIBES}); wait for the answers first`)
@@ -167,6 +183,12 @@ export function mountWs(
       if (!(err instanceof HubError)) throw err
       fanout.control(ws, errorFrame(f.id, err.message))
     }
+  }
+
+  /** Whether the same subscribe is already waiting, or its answer is still on its way out. */
+  function repeated(ws: Ws, d: StreamSocket, f: SubscribeFrame): boolean {
+    if (d.answering !== null && fanout.unsent(ws) && sameSubscribe(d.answering, f)) return true
+    return d.requests.some((r) => sameSubscribe(r, f))
   }
 
   /** Answers the subscribes that waited for the previous answer, in order. */
@@ -206,6 +228,7 @@ export function mountWs(
       for (const t of targets.instances) d.ids.add(t.id)
     }
     const from = catchupFrom(hub, accountId, targets, answer)
+    d.answering = f
     if (answer.kind === 'resumed') {
       fanout.answer(ws, { head: [resumedFrame(f.id, hub.epoch, answer.since)], parts: null, ...from })
       return
