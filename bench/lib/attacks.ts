@@ -34,7 +34,8 @@ export const NEVER_READING_SUBSCRIBES = 80
 export const LIMIT_ANSWERS = {
   deepResume: ['resumed', 'close 4029 too many deep resumes for this account: retry later'],
   sseDeepResume: ['200 resumed', '429 Rate limit exceeded. Try again later.'],
-  neverReading: ['close 4008 slow consumer'],
+  // Whichever bound it meets first: its unsent answers' bytes, or the small answers it leaves unread.
+  neverReading: ['close 4008 slow consumer', 'close 4008 not reading its answers'],
   slowSnapshot: ['snapshot'],
   snapshotFlood: ['snapshot', 'close 4029 too many snapshots for this account: retry later'],
   listFilters: ['200', '429 Rate limit exceeded. Try again later.'],
