@@ -91,7 +91,9 @@ export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput>
     if (!ceilFull.body.equals(full.body)) throw new Error('the ceiling serves different bytes')
     const gzip = await fetchBody(hub.ready.port, '/api/instance/list', { ...auth, 'accept-encoding': 'gzip' })
     const br = await fetchBody(hub.ready.port, '/api/instance/list', { ...auth, 'accept-encoding': 'br' })
-    if (full.encoding !== null || gzip.encoding !== 'gzip' || br.encoding !== 'br' || !gzip.body.equals(full.body) || !br.body.equals(full.body)) {
+    // An older hub under `npm run bench:ab` may not compress at all: its compressed cells are left out.
+    const compresses = !(process.env.BENCH_HUB_ROOT && gzip.encoding === null && br.encoding === null)
+    if (compresses && (full.encoding !== null || gzip.encoding !== 'gzip' || br.encoding !== 'br' || !gzip.body.equals(full.body) || !br.body.equals(full.body))) {
       throw new Error(`the hub did not answer Accept-Encoding with the same list compressed (${gzip.encoding}, ${br.encoding})`)
     }
     let baseEtag = ''
@@ -117,7 +119,7 @@ export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput>
         specs.push({ id: `base-304-c${c}`, server: 'base', path: '/api/instance/list', headers: { ...baseAuth, 'If-None-Match': baseEtag }, conns: c })
       }
     }
-    for (const coding of ['gzip', 'br'] as const) {
+    for (const coding of compresses ? (['gzip', 'br'] as const) : []) {
       specs.push({ id: `hub-${coding}-c64`, server: 'hub', path: '/api/instance/list', headers: { ...auth, 'Accept-Encoding': coding }, conns: 64 })
     }
     for (const s of ['ceiling', 'hub'] as const) specs.push({ id: `${s}-wachat-c64`, server: s, path: '/api/v1/instance/list', headers: auth, conns: 64 })
@@ -170,7 +172,7 @@ export async function runRestPolling(ctx: BenchContext): Promise<ScenarioOutput>
         }
       }
     }
-    for (const coding of ['gzip', 'br']) {
+    for (const coding of compresses ? ['gzip', 'br'] : []) {
       ratios[`${coding}-c64`] = pairedRatios(rps(`hub-${coding}-c64`), rps('hub-full-c64'))
       ratios[`${coding}-capacity-c64`] = pairedRatios(cap(`hub-${coding}-c64`), cap('hub-full-c64'))
     }
@@ -247,7 +249,7 @@ function restOutput(r: RestResult, specs: CellSpec[], connSet: number[]): Scenar
     add(`one-name filter c${c}: hub / peer`, `peer-one-c${c}`, null)
   }
   add('Wachat list c64: hub / ceiling', 'wachat-c64', null)
-  for (const coding of ['gzip', 'br']) {
+  for (const coding of ['gzip', 'br'].filter((k) => r.ratios[`${k}-c64`] !== undefined)) {
     add(`compressed poll (${coding}) c64: hub / uncompressed poll`, `${coding}-c64`, null, `${fmtBytes(r.bodyBytes[coding as 'gzip' | 'br'])} a body instead of ${fmtBytes(r.bodyBytes.full)}`)
     add(`compressed poll (${coding}) c64: server-core capacity / uncompressed`, `${coding}-capacity-c64`, null, 'req/s per busy server core')
   }
