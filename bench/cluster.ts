@@ -181,22 +181,6 @@ async function floor(url: string, n: number): Promise<{ publish: number[]; reque
   return { publish, request }
 }
 
-/** Settings writes per second with `inFlight` at once for `ms`, spread over `names`. */
-async function writeRate(base: string, token: string, names: string[], inFlight: number, ms: number): Promise<number> {
-  let done = 0
-  const end = monoMs() + ms
-  const t0 = monoMs()
-  await Promise.all(
-    Array.from({ length: inFlight }, async (_, w) => {
-      for (let i = w; monoMs() < end; i += inFlight) {
-        await api(base, token, 'POST', `/api/instance/settings/${names[i % names.length]}`, { keepOnlineStatus: i % 2 === 0 })
-        done++
-      }
-    }),
-  )
-  return done / ((monoMs() - t0) / 1000)
-}
-
 /** `n` accounts of one instance each, created through `base`: each account's token and instance. */
 async function seedAccounts(base: string, n: number): Promise<{ token: string; name: string }[]> {
   const out: { token: string; name: string }[] = []
@@ -214,8 +198,8 @@ async function seedAccounts(base: string, n: number): Promise<{ token: string; n
   return out
 }
 
-/** Settings writes per second with `inFlight` at once for `ms`, each to the next of many accounts. */
-async function writeRateAccounts(base: string, targets: { token: string; name: string }[], inFlight: number, ms: number): Promise<number> {
+/** Settings writes per second with `inFlight` at once for `ms`, each to the next of `targets` (an instance and its account's token). */
+async function writeRate(base: string, targets: { token: string; name: string }[], inFlight: number, ms: number): Promise<number> {
   let done = 0
   const end = monoMs() + ms
   const t0 = monoMs()
@@ -332,12 +316,12 @@ export async function runCluster(ctx: BenchContext): Promise<ScenarioOutput> {
     }
     ctx.log('  writes per second')
     const ms = ctx.quick ? 1000 : 5000
-    const fenced = await writeRate(writer.base, cToken, cNames, 32, ms)
+    const fenced = await writeRate(writer.base, cNames.map((name) => ({ token: cToken, name })), 32, ms)
     const raw = await rawPublishRate(nats.url, 32, ms)
     ctx.log(`  writes per second over ${accountsN} accounts`)
     const cAccounts = await seedAccounts(a.base, accountsN)
     const eAccounts = await seedAccounts(embedded.base, accountsN)
-    writes = { fenced, raw, accounts: await writeRateAccounts(a.base, cAccounts, 32, ms), accountsEmbedded: await writeRateAccounts(embedded.base, eAccounts, 32, ms) }
+    writes = { fenced, raw, accounts: await writeRate(a.base, cAccounts, 32, ms), accountsEmbedded: await writeRate(embedded.base, eAccounts, 32, ms) }
   } finally {
     w.stop()
   }
