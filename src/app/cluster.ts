@@ -167,6 +167,18 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       clock,
       log,
     })
+
+    const streams = streamEdge(http, hub, bus, cfg, clock, log)
+    const historyStore = new EngineHistoryStore(engine, () => hub.accounts().flatMap((a) => a.ids), cfg.historyDays * 86_400_000, log)
+    await historyStore.load()
+    // Subscribed before the hub follows the stream, so no change after the preload goes unrecorded.
+    const history = historyEdge({ hub, bus, store: historyStore, wa: sockets, router: http.router, clock, log, cfg, recordsStops: false })
+    follower.follow(hub)
+    // Rows of changes before the preload that other nodes still held in their short queues.
+    const historyCatchUp = setTimeout(() => void historyStore.catchUp().catch((err) => log.warn({ err }, 'history catch-up failed')), cfg.persistIntervalMs + 2000)
+    historyCatchUp.unref()
+    cleanup.push(() => clearTimeout(historyCatchUp))
+    // Answered only once the hub follows the stream: a routed write waits for this node to catch up.
     await rpc.serve({
       write: (a) => commands.runRemote(a as never),
       wa: (a) => sockets.handle(a as never),
@@ -175,13 +187,6 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       webhookRetry: (a: { instanceId: number; labels: string[] }) => webhooks.here.requeue(a.instanceId, a.labels),
     })
     cleanup.push(() => rpc.stop())
-
-    const streams = streamEdge(http, hub, bus, cfg, clock, log)
-    const historyStore = new EngineHistoryStore(engine, () => hub.accounts().flatMap((a) => a.ids), cfg.historyDays * 86_400_000, log)
-    await historyStore.load()
-    // Subscribed before the hub follows the stream, so no change after the preload goes unrecorded.
-    const history = historyEdge({ hub, bus, store: historyStore, wa: sockets, router: http.router, clock, log, cfg, recordsStops: false })
-    follower.follow(hub)
     const view = clusterEdge(http.router, {
       notReady: () => (engine.connected() ? null : 'This node cannot reach the cluster engine (NATS)'),
       info: async () => ({ epoch: hub.epoch, nodes: (await nodes.list()).map(({ id, roles, instances, accounts, webhooks, lastSeenAt }) => ({ id, roles, instances, accounts, webhooks: webhooks ?? 0, lastSeenAt })) }),

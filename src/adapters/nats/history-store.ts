@@ -24,6 +24,8 @@ const subjectOf = (instanceId: number) => `sh.hist.${instanceId}`
 
 export class EngineHistoryStore implements HistoryStore {
   private readonly memory: MemoryHistoryStore
+  /** The last stream sequence read into the working copy. */
+  private readUpTo = 0
 
   constructor(
     private readonly engine: Pick<Engine, 'js' | 'jsm'>,
@@ -50,10 +52,22 @@ export class EngineHistoryStore implements HistoryStore {
     } catch {
       await this.engine.jsm.streams.update(HISTORY_STREAM, { max_age: config.max_age })
     }
+    return this.readAfter(0)
+  }
+
+  /**
+   * Reads what the stream gained since the last read: rows other nodes published from their short
+   * queues after this node loaded (changes older than its preload, which it never derives itself).
+   */
+  catchUp(): Promise<number> {
+    return this.readAfter(this.readUpTo)
+  }
+
+  private async readAfter(seq: number): Promise<number> {
     const info = await this.engine.jsm.streams.info(HISTORY_STREAM)
-    if (info.state.messages === 0) return 0
     const last = info.state.last_seq
-    const c = await this.engine.js.consumers.get(HISTORY_STREAM, { deliver_policy: DeliverPolicy.All })
+    if (info.state.messages === 0 || last <= seq) return 0
+    const c = await this.engine.js.consumers.get(HISTORY_STREAM, seq === 0 ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq + 1 })
     const it = await c.consume()
     let loaded = 0
     const rows: HistoryRow[] = []
@@ -70,6 +84,7 @@ export class EngineHistoryStore implements HistoryStore {
     } finally {
       await it.close()
     }
+    this.readUpTo = Math.max(this.readUpTo, last)
     this.memory.append(rows)
     return loaded
   }

@@ -39,6 +39,8 @@ export class KvWebhookLedger implements WebhookLedger {
   private asked = 0
   private done = 0
   private running = false
+  /** Bumped by discard: a batch taken before it is stale (its node lost the seat) and is never retried. */
+  private tenure = 0
   private readonly waiters: { gen: number; resolve: () => void }[] = []
 
   constructor(
@@ -95,6 +97,7 @@ export class KvWebhookLedger implements WebhookLedger {
   }
 
   discard(): void {
+    this.tenure++
     this.queued = emptyBatch()
     this.settle(this.asked)
   }
@@ -112,12 +115,14 @@ export class KvWebhookLedger implements WebhookLedger {
     try {
       while (!isEmpty(this.queued)) {
         const gen = this.asked
+        const tenure = this.tenure
         const batch = this.queued
         this.queued = emptyBatch()
         try {
-          await this.write(batch)
+          await this.write(batch, tenure)
           this.settle(gen)
         } catch (err) {
+          if (tenure !== this.tenure) continue
           this.log.warn({ err }, 'keeping webhook delivery state in the engine failed; retrying')
           this.requeue(batch)
           await new Promise((r) => setTimeout(r, RETRY_MS).unref())
@@ -129,16 +134,21 @@ export class KvWebhookLedger implements WebhookLedger {
     }
   }
 
-  private async write(b: Batch): Promise<void> {
+  /** In steps (forgets, letters, cursors, the resume point), each only while the tenure that queued it lasts. */
+  private async write(b: Batch, tenure: number): Promise<void> {
     const kv = this.kv
+    const current = () => tenure === this.tenure
     for (const instanceId of b.forgets) {
       const keys: string[] = []
       for (const filter of [`d.${instanceId}.>`, `c.${instanceId}.>`]) for await (const k of await kv.keys(filter)) keys.push(k)
+      if (!current()) return
       await all(keys.map((k) => kv.delete(k)))
     }
+    if (!current()) return
     await all([...b.letters].map(([k, v]) => (v === null ? kv.delete(k) : kv.put(k, v))))
+    if (!current()) return
     await all([...b.cursors].map(([k, v]) => kv.put(k, v)))
-    if (b.resume !== null) await kv.put(RESUME, b.resume)
+    if (b.resume !== null && current()) await kv.put(RESUME, b.resume)
   }
 
   /** A failed batch goes back behind what was asked for since, which is newer for the same keys. */

@@ -87,6 +87,8 @@ export interface ClusterWebhookEdge extends Edge {
 /** One holding of the seat, from gained to lost. */
 interface Tenure {
   stopped: boolean
+  /** A clean stop has begun: catch-up must not start following again meanwhile. */
+  stopping: boolean
   /** Caught up with the stream: the outbox holds every pending row. */
   ready: boolean
   epoch: string
@@ -254,15 +256,15 @@ export function clusterWebhookEdge(deps: ClusterWebhookDeps): ClusterWebhookEdge
   const follow = (t: Tenure): void => {
     feed.follow(t.next, (c) => onChange(t, c), (g) => onGap(t, g)).then(
       (handle) => {
-        if (t.stopped) return handle.stop()
+        if (t.stopped || t.stopping) return handle.stop()
         t.follow = handle
         t.ready = true
         wlog.info({ from: t.next, pending: t.sender.stats().pending, letters: t.letters.size }, 'webhook deliverer caught up with the change stream')
       },
       (err) => {
-        if (t.stopped) return
+        if (t.stopped || t.stopping) return
         wlog.warn({ err, from: t.next }, 'reading the change stream for webhooks failed; reading on from where it stopped')
-        const retry = setTimeout(() => !t.stopped && follow(t), FOLLOW_RETRY_MS)
+        const retry = setTimeout(() => !t.stopped && !t.stopping && follow(t), FOLLOW_RETRY_MS)
         retry.unref()
         t.timers.push(retry)
       },
@@ -289,6 +291,7 @@ export function clusterWebhookEdge(deps: ClusterWebhookDeps): ClusterWebhookEdge
     const outbox = deps.newOutbox()
     const t: Tenure = {
       stopped: false,
+      stopping: false,
       ready: false,
       epoch,
       outbox,
@@ -356,6 +359,7 @@ export function clusterWebhookEdge(deps: ClusterWebhookDeps): ClusterWebhookEdge
       const t = current
       if (t !== null) {
         // A clean handover: what is in flight ends here, then the cursors and the resume point as far as they got.
+        t.stopping = true
         t.ready = false
         t.follow?.stop()
         await t.sender.drain(Math.min(cfg.webhookTimeoutMs, STOP_FLUSH_MS))
