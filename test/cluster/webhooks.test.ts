@@ -249,7 +249,10 @@ describe('webhooks in a cluster of three workers', () => {
     expect(await deliverer(staying, [staying])).toBe(staying)
     await synced(staying, ['k'])
     const seen = stateSeqs(w, 'k').length
-    for (const online of [true, false]) await post(staying, '/api/sim/k/online', { online })
+    // k's socket moved with the handover: until the new one is live the simulator answers 409.
+    for (const online of [true, false]) {
+      await until(async () => (await c.req(staying, 'POST', '/api/sim/k/online', { body: { online } })).status === 200, { what: `k online=${online} on the new socket`, ms: 30_000 })
+    }
     await until(() => stateSeqs(w, 'k').length >= seen + 2 && w.client.mirror.get('k')?.connection.presenceStatus === 'unavailable', { what: 'the two changes', ms: 30_000 })
 
     const { epoch, accountId } = await epochAndAccount(staying)

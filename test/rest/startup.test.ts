@@ -72,7 +72,8 @@ describe('npm start', () => {
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no token printed: ${out}`)), 20_000)
       const check = setInterval(() => {
-        if (/Try it:/.test(out)) {
+        // The log line with the port and the printed hint are written separately: wait for both.
+        if (/Try it:/.test(out) && /"port":\d+/.test(out)) {
           clearInterval(check)
           clearTimeout(t)
           resolve()
