@@ -6,8 +6,9 @@
  * what the attack costs another tenant. Nothing here reads the hub's internals: an attacker has a
  * token of its own account and nothing else.
  */
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import WebSocket from 'ws'
+import { throttledRelay } from './relay.js'
 
 /**
  * The hub settings the attacks are sized for: a ring shorter than the attacker's change log
@@ -162,31 +163,6 @@ function firstAnswer(o: Opened): Promise<string> {
   ])
 }
 
-/** A TCP relay that hands the hub's bytes to the client at `rate` bytes per second. */
-async function throttledRelay(target: number, rate: number): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<Socket>()
-  const server = createServer((down) => {
-    const up = connect(target, '127.0.0.1')
-    sockets.add(up).add(down)
-    down.pipe(up)
-    const started = Date.now()
-    let sent = 0
-    up.on('data', (chunk: Buffer) => {
-      down.write(chunk)
-      sent += chunk.length
-      const ahead = sent / rate - (Date.now() - started) / 1000
-      if (ahead > 0) {
-        up.pause()
-        setTimeout(() => up.resume(), ahead * 1000)
-      }
-    })
-    const end = () => (up.destroy(), down.destroy())
-    up.on('close', end).on('error', end)
-    down.on('close', end).on('error', end)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return { port: (server.address() as { port: number }).port, close: () => (server.close(), sockets.forEach((s) => s.destroy())) }
-}
 
 /** Writes one raw request on a fresh connection; resolves with everything the hub sent before closing (null: it kept the connection open). */
 function exchange(port: number, raw: string): Promise<string | null> {

@@ -3,12 +3,13 @@
  * paged, deep ones and snapshots are budgeted per account, a socket that sends but never reads
  * holds a bounded amount, and a large account's snapshot is paced as fragments.
  */
-import { connect, createServer, type Socket } from 'node:net'
 import WebSocket from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
+import { throttledRelay } from '../../bench/lib/relay.js'
 import { defaultConfig } from '../../src/core/integrations.js'
 import type { StreamSocket } from '../../src/edges/stream/sockets.js'
 import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
+import { sseRequest } from '../helpers/sse.js'
 import { until } from '../helpers/wait.js'
 import { openClient } from '../helpers/ws.js'
 
@@ -219,31 +220,6 @@ describe('a socket that sends but never reads', () => {
   })
 })
 
-/** A TCP relay that passes the hub's bytes to the client at `rate` bytes per second. */
-async function throttled(target: number, rate: number): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<Socket>()
-  const server = createServer((down) => {
-    const up = connect(target, '127.0.0.1')
-    sockets.add(up).add(down)
-    down.pipe(up)
-    const started = Date.now()
-    let sent = 0
-    up.on('data', (chunk: Buffer) => {
-      down.write(chunk)
-      sent += chunk.length
-      const ahead = sent / rate - (Date.now() - started) / 1000
-      if (ahead > 0) {
-        up.pause()
-        setTimeout(() => up.resume(), ahead * 1000)
-      }
-    })
-    const end = () => (up.destroy(), down.destroy())
-    up.on('close', end).on('error', end)
-    down.on('close', end).on('error', end)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return { port: (server.address() as { port: number }).port, close: () => (server.close(), sockets.forEach((s) => s.destroy())) }
-}
 
 describe('a large account', () => {
   it('sends a reader at 1 MB/s the snapshot of 10,000 instances as one message, then every change after it, without closing it', async () => {
@@ -252,7 +228,7 @@ describe('a large account', () => {
     const token = h.hub.rotateAccountToken(account.id)
     const ids: number[] = []
     for (let i = 0; i < 10_000; i++) ids.push(h.hub.createInstance(account.id, `n${String(i).padStart(5, '0')}`, defaultConfig()).instance.id)
-    const relay = await throttled(h.port, 1024 * 1024)
+    const relay = await throttledRelay(h.port, 1024 * 1024)
     const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/ws`, { headers: { token }, maxPayload: 64 * 1024 * 1024 })
     const frames: any[] = []
     let closed: number | null = null
@@ -275,34 +251,8 @@ describe('a large account', () => {
   }, 90_000)
 })
 
-/** An SSE request: its answer, and its events as they are read (`read` starts reading). */
-async function sse(lastEventId: string, token = h.token) {
-  const ctrl = new AbortController()
-  const res = await fetch(`${h.base}/api/instance/stream`, { headers: { token, 'last-event-id': lastEventId }, signal: ctrl.signal })
-  const events: { id: string; event: string; data: any }[] = []
-  let reading: Promise<void> | null = null
-  const read = () =>
-    (reading ??= (async () => {
-      const reader = res.body!.getReader()
-      let buf = ''
-      try {
-        for (;;) {
-          const { value, done } = await reader.read()
-          if (done) return
-          buf += Buffer.from(value).toString()
-          let i: number
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const lines = Object.fromEntries(buf.slice(0, i).split('\n').filter((l) => /^(id|event|data): /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]))
-            buf = buf.slice(i + 2)
-            if (lines.event !== undefined) events.push({ id: lines.id!, event: lines.event, data: JSON.parse(lines.data!) })
-          }
-        }
-      } catch {
-        /* aborted */
-      }
-    })())
-  return { res, events, read, close: async () => (ctrl.abort(), await reading) }
-}
+/** An SSE request to the stream (`read` starts reading). */
+const sse = (lastEventId: string, token = h.token) => sseRequest(`${h.base}/api/instance/stream`, { token, 'last-event-id': lastEventId })
 
 describe('replays over SSE', () => {
   it('pages a deep Last-Event-ID replay from the change log as the client reads: no read returns more than a page, and the hub keeps answering while the client reads nothing', async () => {

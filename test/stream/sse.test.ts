@@ -1,39 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createInstances, instanceId, startTestHub, type TestHub } from '../helpers/hub.js'
-import { until } from '../helpers/wait.js'
-
-interface SseEvent {
-  id: string
-  event: string
-  data: any
-}
+import { sseRequest } from '../helpers/sse.js'
 
 async function openSse(h: TestHub, path: string, headers: Record<string, string> = {}) {
-  const ctrl = new AbortController()
-  const res = await fetch(h.base + path, { headers: { token: h.token, ...headers }, signal: ctrl.signal })
-  const events: SseEvent[] = []
-  let buf = ''
-  const reader = res.body!.getReader()
-  const pump = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return
-        buf += Buffer.from(value).toString()
-        let i: number
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          const lines = Object.fromEntries(block.split('\n').filter((l) => /^(id|event|data): /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]))
-          if (lines.event) events.push({ id: lines.id!, event: lines.event, data: JSON.parse(lines.data!) })
-        }
-      }
-    } catch {
-      /* aborted */
-    }
-  })()
-  const count = (n: number) => until(() => events.length >= n, { what: `${n} events`, detail: () => events })
-  return { res, events, until: count, close: async () => { ctrl.abort(); await pump } }
+  const s = await sseRequest(h.base + path, { token: h.token, ...headers })
+  void s.read()
+  return s
 }
 
 let h: TestHub
