@@ -4,7 +4,7 @@
  * in-memory store filled from the engine, the follower that keeps it current, the leases, the
  * account writers, the routed commands and sockets, and the same edges as the embedded hub
  * (lists, WebSocket, SSE, /ws/:instance, history, webhooks, metrics, the dashboard) reading this
- * node's hub. Webhooks are delivered by one worker at a time (edges/webhooks/cluster.ts).
+ * node's hub. Each account's webhooks are delivered by its writer (edges/webhooks/cluster.ts).
  */
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -28,11 +28,10 @@ import { K } from '../cluster/keys.js'
 import { isWrongSequence, Leases } from '../cluster/leases.js'
 import { NodeDirectory } from '../cluster/nodes.js'
 import { Rpc } from '../cluster/rpc.js'
-import { LeaseSeat } from '../cluster/seat.js'
-import { HolderDesk } from '../cluster/webhook-desk.js'
 import { ClusterSockets } from '../cluster/sockets.js'
 import { ClusterStatusWriter } from '../cluster/status-writer.js'
 import { Writers } from '../cluster/writer.js'
+import { LeaseWriterships } from '../cluster/writerships.js'
 import { clusterEdge } from '../edges/cluster.js'
 import { dashboardEdge, DASHBOARD_DIR } from '../edges/dashboard.js'
 import { historyEdge } from '../edges/history/index.js'
@@ -45,7 +44,6 @@ import { Hub, type FirstStart } from '../hub/hub.js'
 import { hashToken, newToken } from '../hub/tokens.js'
 import { systemClock } from '../ports/clock.js'
 import type { Edge } from '../ports/edge.js'
-import type { DeliveryStatus } from '../ports/outbox.js'
 import type { WhatsAppSupervisor } from '../sources/whatsapp/supervisor.js'
 import type { ComposeOptions } from './compose.js'
 import type { HubConfig } from './config.js'
@@ -109,7 +107,8 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
     cleanup.push(() => leases.stop())
     const writers = new Writers(engine, hub, follower, leases, box, log, ttl + 10_000)
     const rpc = new Rpc(engine, log)
-    const nodes = new NodeDirectory(engine, { id: nodeId, inc, roles }, () => ({ instances: leases.count('s.'), accounts: leases.count('w.'), webhooks: leases.holds(K.webhookLease) ? 1 : 0 }), clock, log)
+    let deliveringFor = () => 0
+    const nodes = new NodeDirectory(engine, { id: nodeId, inc, roles }, () => ({ instances: leases.count('s.'), accounts: leases.count('w.'), webhooks: deliveringFor() }), clock, log)
     const commands = new ClusterCommands({ engine, hub, writers, follower, leases, rpc, nodes, worker, freshSecret: newSigningSecret, clock, log, leaseTtlMs: ttl })
 
     // The default account, once for the whole cluster.
@@ -145,6 +144,7 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       rpc,
       nodes,
       writeStatus: (id, patch) => statusWriter.updateStatus(id, patch),
+      statusWritten: () => statusWriter.idle(),
       clock,
       log,
       leaseTtlMs: ttl,
@@ -152,21 +152,23 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       simConflicts: world === null ? null : () => world.conflicts(),
     })
     const http = createHttpServer({ hub, commands, wa: sockets, clock, log, cfg })
-    // One worker at a time delivers every webhook of the cluster; the others ask it for the deliveries.
-    const webhookSeat = new LeaseSeat(leases, K.webhookLease, { scanMs: Math.max(250, Math.floor(ttl / 4)), eligible: worker, what: 'the webhook deliverer' }, log)
+    // Each account's writer delivers its webhooks; any node's deliveries endpoints ask the writer.
     const webhooks = clusterWebhookEdge({
       hub,
       commands,
-      seat: webhookSeat,
+      writerships: new LeaseWriterships(leases, writers, worker),
       feed: new FollowerFeed(follower, hub.epoch, cfg.changeLogMax),
-      ledger: new KvWebhookLedger(engine.webhooks, log),
-      remote: new HolderDesk(webhookSeat, rpc),
-      newOutbox: () => new MemoryOutbox(),
+      ledgerOf: (accountId) => new KvWebhookLedger(engine.webhooks, accountId, log),
+      remote: commands.deliveries,
+      outbox: new MemoryOutbox(),
       router: http.router,
       cfg,
       clock,
       log,
+      scanMs: Math.max(250, Math.floor(ttl / 4)),
     })
+    commands.serveDeliveries(webhooks.here)
+    deliveringFor = () => webhooks.stats().delivering
 
     const streams = streamEdge(http, hub, bus, cfg, clock, log)
     const historyStore = new EngineHistoryStore(engine, () => hub.accounts().flatMap((a) => a.ids), cfg.historyDays * 86_400_000, log)
@@ -183,8 +185,6 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
       write: (a) => commands.runRemote(a as never),
       wa: (a) => sockets.handle(a as never),
       simNetwork: (a) => sockets.simNetwork(a as never),
-      webhookDeliveries: (a: { instanceId: number; filter: { label?: string; status?: DeliveryStatus; limit: number } }) => webhooks.here.list(a.instanceId, a.filter),
-      webhookRetry: (a: { instanceId: number; labels: string[] }) => webhooks.here.requeue(a.instanceId, a.labels),
     })
     cleanup.push(() => rpc.stop())
     const view = clusterEdge(http.router, {
@@ -219,6 +219,8 @@ export async function startClusterNode(cfg: HubConfig, opts: ComposeOptions): Pr
         if (order[0] === http) await order.shift()!.stop()
         await sockets.shutdown().catch((err) => log.error({ err }, 'socket handover failed'))
         statusWriter.stop()
+        // The webhook deliveries are handed over with the writer leases: they end first.
+        await Promise.resolve(webhooks.stop()).catch((err) => log.error({ err }, 'webhook handover failed'))
         await writers.release().catch((err) => log.error({ err }, 'writer handover failed'))
         await nodes.stop()
         for (const edge of order) await Promise.resolve(edge.stop()).catch((err) => log.error({ err, edge: edge.name }, 'edge stop failed'))

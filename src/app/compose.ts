@@ -134,7 +134,7 @@ export async function startHub(cfg: HubConfig, opts: ComposeOptions): Promise<Ru
     notReady: () => null,
     info: async () => ({
       epoch: hub.epoch,
-      nodes: [{ id: nodeId, roles: ['worker', 'edge'] as const, instances: wa?.driven().length ?? 0, accounts: hub.accounts().length, webhooks: 1, lastSeenAt: new Date(clock.now()).toISOString() }],
+      nodes: [{ id: nodeId, roles: ['worker', 'edge'] as const, instances: wa?.driven().length ?? 0, accounts: hub.accounts().length, webhooks: hub.accounts().length, lastSeenAt: new Date(clock.now()).toISOString() }],
     }),
   })
   const edges: Edge[] = [streams, webhooks, history, view]

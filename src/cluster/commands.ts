@@ -16,6 +16,7 @@ import type { Commands } from '../hub/commands.js'
 import type { Hub } from '../hub/hub.js'
 import { hashToken, newToken } from '../hub/tokens.js'
 import type { Clock } from '../ports/clock.js'
+import type { Delivery, DeliveryDesk, DeliveryFilter } from '../ports/outbox.js'
 import type { Follower } from './follower.js'
 import { K } from './keys.js'
 import { isWrongSequence, type Leases } from './leases.js'
@@ -36,6 +37,9 @@ export type WriterOps = {
   rotateInstanceToken: { instanceId: number; tokenHash: string }
   updateConfig: { instanceId: number; update: ConfigUpdate }
   status: { instanceId: number; patches: StatusPatch[] }
+  /** The deliveries endpoints: answered where the account's webhooks are delivered, its writer. */
+  webhookDeliveries: { instanceId: number; filter: DeliveryFilter }
+  webhookRetry: { instanceId: number; labels: string[] }
 }
 
 export interface ClusterCommandsDeps {
@@ -60,8 +64,20 @@ export class ClusterCommands implements Commands {
    * the node asked answers NotWriter (another holds the lease) or takes the free lease itself.
    */
   private readonly writerNodes = new Map<number, string>()
+  private desk: DeliveryDesk | null = null
 
   constructor(private readonly d: ClusterCommandsDeps) {}
+
+  /** Where this node answers the deliveries of the accounts it writes (its webhook edge). */
+  serveDeliveries(desk: DeliveryDesk): void {
+    this.desk = desk
+  }
+
+  /** The deliveries endpoints of an instance on any node: asked of its account's writer. */
+  readonly deliveries: DeliveryDesk = {
+    list: async (instanceId, filter) => (await this.write(this.mustInstance(instanceId).accountId, 'webhookDeliveries', { instanceId, filter })).value,
+    requeue: async (instanceId, labels) => (await this.write(this.mustInstance(instanceId).accountId, 'webhookRetry', { instanceId, labels: [...labels] })).value,
+  }
 
   // ---- account entities: any node -------------------------------------------------------------
 
@@ -236,6 +252,8 @@ export class ClusterCommands implements Commands {
       if (next === current.config) return { streamSeq: this.d.follower.applied, value: null }
       return { streamSeq: await txn.append({ t: 'change', change: txn.hub.prepareConfig(a.instanceId, next) }), value: null }
     },
+    webhookDeliveries: async (_txn, a) => ({ streamSeq: this.d.follower.applied, value: await this.atDesk().list(a.instanceId, a.filter) }),
+    webhookRetry: async (_txn, a) => ({ streamSeq: this.d.follower.applied, value: await this.atDesk().requeue(a.instanceId, a.labels) }),
     status: async (txn, a) => {
       let streamSeq = this.d.follower.applied
       for (const patch of a.patches) {
@@ -244,6 +262,11 @@ export class ClusterCommands implements Commands {
       }
       return { streamSeq, value: null }
     },
+  }
+
+  private atDesk(): DeliveryDesk {
+    if (this.desk === null) throw new HubError('unavailable', 'This node does not deliver webhooks yet; retry')
+    return this.desk
   }
 
   private mustInstance(id: number) {
@@ -269,4 +292,4 @@ export class ClusterCommands implements Commands {
   }
 }
 
-type OpValue<O extends keyof WriterOps> = O extends 'createInstance' ? number : null
+type OpValue<O extends keyof WriterOps> = O extends 'createInstance' ? number : O extends 'webhookDeliveries' ? Delivery[] : O extends 'webhookRetry' ? number : null

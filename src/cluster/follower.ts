@@ -25,6 +25,8 @@ import { decodeMessage, decodeSnapshot, type AccountEntry, type EngineMessage } 
 import { epochOf } from './epoch.js'
 
 const SUBJECTS = 'sh.chg.>'
+/** A read back that has received nothing this long looks whether the stream still keeps what it waits for. */
+const REPLAY_QUIET_MS = 2000
 
 /** Told of each message this node applied from the stream, in stream order, right after it applied it. */
 export type Tap = (streamSeq: number, accountId: number, m: EngineMessage) => void
@@ -108,7 +110,7 @@ export class Follower {
         if (s !== undefined && r.seq <= s.seq) return
         if (r.kind === 'removed') snapshots.delete(r.instanceId)
         else snapshots.set(r.instanceId, { seq: r.seq, row: state })
-      })
+      }, SUBJECTS)
     }
 
     const preload: Preload = {
@@ -188,27 +190,44 @@ export class Follower {
 
   /**
    * Calls `each` for every message the stream still keeps from `first` to `last`, in order (it
-   * may also pass some after `last`, when `last` itself is gone).
+   * may also pass some after `last`, when `last` itself is gone). `subject` narrows it (one account's).
    */
-  async read(first: number, last: number, each: (accountId: number, m: EngineMessage, streamSeq: number) => void): Promise<void> {
+  async read(first: number, last: number, each: (accountId: number, m: EngineMessage, streamSeq: number) => void, subject = SUBJECTS): Promise<void> {
     if (first > last) return
     // A consumer started past the last message kept would wait for the next one: look first.
-    const next = await this.engine.jsm.direct.getMessage(STREAM, { next_by_subj: SUBJECTS, seq: first })
+    const next = await this.engine.jsm.direct.getMessage(STREAM, { next_by_subj: subject, seq: first })
     if (next === null || next.seq > last) return
-    return this.replay(next.seq, last, each)
+    return this.replay(next.seq, last, each, subject)
   }
 
-  private async replay(first: number, last: number, each: (accountId: number, m: EngineMessage, streamSeq: number) => void): Promise<void> {
-    const c = await this.engine.js.consumers.get(STREAM, { filter_subjects: SUBJECTS, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first })
+  private async replay(first: number, last: number, each: (accountId: number, m: EngineMessage, streamSeq: number) => void, subject: string): Promise<void> {
+    const c = await this.engine.js.consumers.get(STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first })
     const it = await c.consume()
+    // Every message up to `last` may be gone before the consumer read one (purged with its
+    // account): it would wait for the next append. Silence makes it look whether any is left.
+    let seen = first - 1
+    let quietSince = Date.now()
+    const watchdog = setInterval(() => {
+      if (Date.now() - quietSince < REPLAY_QUIET_MS) return
+      quietSince = Date.now()
+      this.engine.jsm.direct.getMessage(STREAM, { next_by_subj: subject, seq: seen + 1 }).then(
+        (next) => {
+          if (next === null || next.seq > last) void it.close()
+        },
+        () => undefined,
+      )
+    }, REPLAY_QUIET_MS)
     try {
       for await (const m of it) {
+        seen = m.seq
+        quietSince = Date.now()
         const decoded = this.decode(m)
         if (decoded !== null) each(decoded.accountId, decoded.message, m.seq)
         // The last message may be gone meanwhile (trimmed, purged): nothing pending ends it too.
         if (m.seq >= last || m.info.pending === 0) break
       }
     } finally {
+      clearInterval(watchdog)
       await it.close()
     }
   }

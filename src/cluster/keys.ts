@@ -11,10 +11,10 @@
  * - `q.<accountId>`: the account's seq as its writer last wrote it behind
  * - `i.<id>`: an instance's whole state (sealed) and the seq of its last change, written behind
  * - `o.<instanceId>`: the node whose socket last drove the instance (for the failover reason)
- * sh_leases (TTL HUB_LEASE_TTL_MS): `w.<accountId>` writer leases, `s.<instanceId>` socket leases,
- *   `h` the webhook deliverer's lease (one node delivers every webhook of the cluster)
+ * sh_leases (TTL HUB_LEASE_TTL_MS): `w.<accountId>` writer leases (the writer also delivers the
+ *   account's webhooks), `s.<instanceId>` socket leases
  * sh_nodes (TTL HUB_LEASE_TTL_MS): `<node>` one heartbeat per node
- * sh_webhooks (no TTL): the webhook deliverer's resume point, cursors and dead letters
+ * sh_webhooks (no TTL): per account, its webhooks' resume point, cursors and dead letters
  *   (adapters/nats/webhook-ledger.ts)
  */
 export const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url') || '='
@@ -32,7 +32,6 @@ export const K = {
   lastOwner: (instanceId: number) => `o.${instanceId}`,
   writerLease: (accountId: number) => `w.${accountId}`,
   socketLease: (instanceId: number) => `s.${instanceId}`,
-  webhookLease: 'h',
   node: (nodeId: string) => b64(nodeId),
 } as const
 

@@ -30,6 +30,7 @@ interface Held {
 export class Leases {
   private readonly held = new Map<string, Held>()
   private readonly lostListeners: ((key: string) => void)[] = []
+  private readonly gainedListeners: ((key: string) => void)[] = []
   private timer: NodeJS.Timeout | null = null
   private fenceTimer: NodeJS.Timeout | null = null
   /** How long after a renewal was sent the lease is given up unless renewed again. */
@@ -61,6 +62,11 @@ export class Leases {
     this.lostListeners.push(fn)
   }
 
+  /** Called synchronously when this node takes a lease (before whatever took it goes on). */
+  onGained(fn: (key: string) => void): void {
+    this.gainedListeners.push(fn)
+  }
+
   /** Whether this node holds `key` now (within its fenced time). */
   holds(key: string): boolean {
     const h = this.held.get(key)
@@ -89,11 +95,19 @@ export class Leases {
     try {
       const rev = await this.kv.create(key, this.value())
       this.held.set(key, { rev, renewedAt: sentAt, renewing: false })
+      this.emit(this.gainedListeners, key, 'lease gain listener failed')
       return true
     } catch (err) {
       if (isWrongSequence(err)) return false
       throw err
     }
+  }
+
+  /** The keys under `prefix` that some node holds in the engine now (one read of the bucket's keys). */
+  async heldInEngine(prefix: string): Promise<Set<string>> {
+    const out = new Set<string>()
+    for await (const k of await this.kv.keys(`${prefix}>`)) out.add(k)
+    return out
   }
 
   /** Who holds `key` in the engine now, or null. */
@@ -118,7 +132,7 @@ export class Leases {
 
   /** Forgets `key` without touching the engine (a fenced append proved another node writes). */
   drop(key: string): void {
-    if (this.held.delete(key)) this.emitLost(key)
+    if (this.held.delete(key)) this.emit(this.lostListeners, key, 'lease loss listener failed')
   }
 
   private value(): string {
@@ -163,12 +177,12 @@ export class Leases {
     }
   }
 
-  private emitLost(key: string): void {
-    for (const fn of this.lostListeners) {
+  private emit(listeners: readonly ((key: string) => void)[], key: string, failed: string): void {
+    for (const fn of listeners) {
       try {
         fn(key)
       } catch (err) {
-        this.log.error({ err, key }, 'lease loss listener failed')
+        this.log.error({ err, key }, failed)
       }
     }
   }

@@ -18,7 +18,7 @@ export interface NodeEntry {
   instances: number
   /** Writer leases held. */
   accounts: number
-  /** 1 on the node delivering the cluster's webhooks (absent from nodes of earlier versions). */
+  /** The accounts whose webhooks the node delivers (absent from nodes of earlier versions). */
   webhooks?: number
   lastSeenAt: string
 }

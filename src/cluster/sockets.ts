@@ -24,6 +24,9 @@ import type { Leases } from './leases.js'
 import type { NodeDirectory } from './nodes.js'
 import { NodeUnreachable, type Rpc } from './rpc.js'
 
+/** A SIGTERM handover waits this long at most for its `failover` statuses to be written. */
+const HANDOVER_STATUS_MS = 5000
+
 /** The socket lease is held elsewhere, or was lost: the caller looks again. */
 class NotHolder extends Error {
   override name = 'NotHolder'
@@ -46,6 +49,8 @@ export interface ClusterSocketsDeps {
   nodes: NodeDirectory
   /** Patches for an instance this node drives (the failover reason). */
   writeStatus: (instanceId: number, patch: StatusPatch) => void
+  /** Resolves once the patches asked for so far are written. */
+  statusWritten: () => Promise<void>
   clock: Clock
   log: Logger
   leaseTtlMs: number
@@ -141,12 +146,26 @@ export class ClusterSockets implements WhatsAppControl {
   /** At start the scan restores: a node never takes every instance it finds in the snapshot. */
   restore(_instances: RestoredInstance[]): void {}
 
-  /** Ends this node's sockets and hands their leases over, so others reconnect them at once. */
+  /**
+   * Ends this node's sockets and hands their leases over, so others reconnect them at once. Until
+   * the next owner's socket is live the status says so: `connecting`, reason `failover`, written
+   * while this node still holds the lease (the next owner's own failover patch is then no change).
+   */
   async shutdown(): Promise<void> {
     this.closed = true
     if (this.scanTimer !== null) clearInterval(this.scanTimer)
     const held = this.d.leases.keys('s.')
     await this.d.wa?.shutdown()
+    let said = 0
+    for (const key of held) {
+      const id = Number(key.slice(2))
+      const state = this.d.hub.stateOf(id)
+      if (state !== 'connected' && state !== 'connecting') continue
+      this.d.writeStatus(id, failoverPatch(this.d.nodes.me.id))
+      said++
+    }
+    await Promise.race([this.d.statusWritten(), new Promise((r) => setTimeout(r, HANDOVER_STATUS_MS).unref())])
+    this.d.log.info({ sockets: held.length, failover: said }, 'handing the sockets over: each says connecting (failover) until its new socket is live')
     await Promise.allSettled(held.map((k) => this.d.leases.release(k)))
   }
 

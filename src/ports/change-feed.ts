@@ -30,9 +30,9 @@ export interface ChangeFeed {
   /** The position the next change will have: nothing before it is new. */
   next(): number
   /**
-   * Calls `each` for every change at `from` or later, in log order, once: first those the log
-   * still keeps, then each new one once this node has applied it. Resolves once the kept ones
-   * were read; `onGap` is called before that for each account that may have lost some.
+   * Calls `each` for every change of the account at `from` or later, in log order, once: first
+   * those the log still keeps, then each new one once this node has applied it. Resolves once the
+   * kept ones were read; `onGap` is called before that when the account may have lost some.
    */
-  follow(from: number, each: (c: FedChange) => void, onGap: (g: FeedGap) => void): Promise<{ stop(): void }>
+  follow(accountId: number, from: number, each: (c: FedChange) => void, onGap: (g: FeedGap) => void): Promise<{ stop(): void }>
 }

@@ -10,7 +10,7 @@ export interface ClusterNodeInfo {
   instances: number
   /** Writer leases held. */
   accounts: number
-  /** 1 on the node that delivers webhooks (the embedded hub: itself), 0 elsewhere. */
+  /** The accounts whose webhooks the node delivers: the accounts it writes, caught up (the embedded hub: every account). */
   webhooks: number
   lastSeenAt: string
 }

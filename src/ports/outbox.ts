@@ -9,6 +9,13 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'dead'
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'dead']
 
+/** What the deliveries list asks for. */
+export interface DeliveryFilter {
+  label?: string
+  status?: DeliveryStatus
+  limit: number
+}
+
 /** A delivery as the planner writes it. */
 export interface OutboxRow {
   /** The `webhook-id`: stable per delivery, the same on every retry. */
@@ -64,7 +71,7 @@ export interface OutboxStore {
   /** Dead deliveries back to pending, attempts reset, age restarting at `at`; how many per label. */
   requeueDead(instanceId: number, labels: readonly string[], at: number): Map<string, number>
   /** Newest first. */
-  list(instanceId: number, filter: { label?: string; status?: DeliveryStatus; limit: number }): Delivery[]
+  list(instanceId: number, filter: DeliveryFilter): Delivery[]
   /** Keeps the newest `keepDelivered` delivered and `keepDead` dead deliveries per webhook; returns how many were deleted. */
   prune(keepDelivered: number, keepDead: number): number
 }
@@ -90,15 +97,15 @@ export interface WorkingOutbox extends OutboxStore {
    * when none was inserted. Rows restored or dead-lettered since count as settled.
    */
   settledThrough(instanceId: number, label: string): number | null
-  /** The lowest origin of an inserted row still pending, or null when there is none. */
-  lowestPendingOrigin(): number | null
+  /** Per instance with an inserted row still pending, the lowest origin of those rows. */
+  lowestPendingOrigins(): Map<number, number>
   /** Called on every status change (`from` → `to`) and, with `to` null, for every delivery dropped. */
   watch(fn: (d: Delivery, from: DeliveryStatus, to: DeliveryStatus | null) => void): void
 }
 
 /** The deliveries endpoints' answers, wherever the outbox is (this process, or the node delivering for a cluster). */
 export interface DeliveryDesk {
-  list(instanceId: number, filter: { label?: string; status?: DeliveryStatus; limit: number }): Promise<Delivery[]>
+  list(instanceId: number, filter: DeliveryFilter): Promise<Delivery[]>
   /** Re-queues the dead deliveries of these labels; returns how many. */
   requeue(instanceId: number, labels: readonly string[]): Promise<number>
 }

@@ -1,6 +1,6 @@
 /**
- * @module What the cluster's webhook deliverer keeps in the engine so that the next deliverer
- * continues where it stopped (spec/webhooks.md "Guarantees"): where to read the change log again
+ * @module What a cluster's webhook deliverer keeps in the engine for one account (the account's
+ * writer delivers its webhooks) so that the account's next writer continues where it stopped (spec/webhooks.md "Guarantees"): where to read the change log again
  * from, how far each webhook has settled, and the dead letters (with what was re-queued of them).
  * Pending deliveries themselves are not kept: they are planned again from the log, with the same
  * `webhook-id`. Writes are queued and sent in the order asked for; a dead letter is in the engine
@@ -39,6 +39,6 @@ export interface WebhookLedger {
   forgetInstance(instanceId: number): void
   /** Resolves once every write asked for before the call is in the engine (retrying until then). */
   flush(): Promise<void>
-  /** Drops the writes not sent yet: this node is no longer the deliverer. */
+  /** Drops the writes not sent yet: this node no longer delivers the account's webhooks. */
   discard(): void
 }

@@ -166,7 +166,7 @@ export const clusterAnswer = z.strictObject({
       roles: z.array(z.enum(['worker', 'edge'])),
       instances: z.number().int().min(0).describe('Socket leases held: the WhatsApp sockets this node drives.'),
       accounts: z.number().int().min(0).describe('Writer leases held: the accounts whose changes this node orders.'),
-      webhooks: z.number().int().min(0).max(1).describe("1 on the node that delivers every webhook of the cluster (the webhook deliverer's lease), 0 elsewhere."),
+      webhooks: z.number().int().min(0).describe("The accounts whose webhooks the node delivers: each account's writer delivers them (caught up with the change stream)."),
       lastSeenAt: iso(),
     }),
   ),

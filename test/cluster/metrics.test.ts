@@ -46,7 +46,7 @@ async function leases(): Promise<Record<string, NodeLeases>> {
 const sum = (l: Record<string, NodeLeases>, kind: keyof NodeLeases) => Object.values(l).reduce((n, x) => n + x[kind], 0)
 
 describe('metrics of a cluster node', () => {
-  it('has the cluster series, statushub_engine_connected at 1, and the webhook series with exactly one deliverer', async () => {
+  it('has the cluster series, statushub_engine_connected at 1, and the webhook series, each node delivering the webhooks of the accounts it writes', async () => {
     let deliverers = 0
     for (const id of NODES) {
       const m = await metricsOf(id)
@@ -56,9 +56,11 @@ describe('metrics of a cluster node', () => {
       expect(m.types.get('statushub_webhook_deliveries_total')).toBe('counter')
       expect(m.types.get('statushub_webhook_pending')).toBe('gauge')
       expect(m.types.get('statushub_instances')).toBe('gauge')
+      expect(m.value('statushub_webhook_deliverer')).toBe(m.value('statushub_cluster_leases', { kind: 'account' }))
       deliverers += m.value('statushub_webhook_deliverer')!
     }
-    expect(deliverers).toBe(1)
+    // The default account and acme.
+    expect(deliverers).toBe(2)
   })
 
   it('reports on every node the instances of the whole cluster by state', async () => {

@@ -35,15 +35,24 @@ describe('a rolling restart', () => {
     ['c', 'a'],
     ['a', 'b'],
   ] as const) {
-    it(`SIGTERM of ${node}: its leases are handed over and its instances connect again on the others without waiting for the TTL`, async () => {
+    it(`SIGTERM of ${node}: its leases are handed over, its instances say connecting (failover) at once, and connect again on the others without waiting for the TTL`, async () => {
       w ??= watch(c, via)
       await until(() => w.events.some((e) => e.type === 'snapshot'), 'the snapshot')
+      await until(async () => Object.values(await sockets(via)).reduce((sum, n) => sum + n, 0) === NAMES.length, 'every socket counted')
+      const drove = (await sockets(via))[node]!
+      const mark = w.events.length
       expect(await c.node(node).stop()).toBe(0)
       await until(async () => {
         const s = await sockets(via)
         return s[node] === undefined && Object.values(s).reduce((sum, n) => sum + n, 0) === NAMES.length
       }, { what: `${node}'s sockets taken over`, ms: WITHIN })
       await allConnected(c, via, NAMES, WITHIN)
+      // Each of its instances said so before connecting again: none claimed a socket that was gone.
+      const said = (e: (typeof w.events)[number]) => e.type === 'diff' && e.item.connection.state === 'connecting' && JSON.stringify(e.item.connection.reason) === JSON.stringify({ code: null, name: 'failover', message: `node ${node} stopped` })
+      expect(new Set(w.events.slice(mark).flatMap((e) => (said(e) && e.type === 'diff' ? [e.name] : []))).size).toBe(drove)
+      // ...written by the stopping node itself, before it let the sockets go (not left to the next owner's scan).
+      const handover = c.node(node).out().split('\n').filter((l) => l.includes('handing the sockets over')).at(-1)
+      expect(JSON.parse(handover!)).toMatchObject({ sockets: drove, failover: drove })
       // Writes go on at once: the account's writer lease was handed over too.
       expect((await c.req(via, 'POST', `/api/instance/settings/${NAMES[0]}`, { body: { keepOnlineStatus: node !== 'c' } })).status).toBe(200)
       await c.start(node)

@@ -1,7 +1,7 @@
 /**
- * The webhook deliverer's ledger in a real nats-server's KV bucket: what one deliverer writes, the
- * next one reads back; letters reach the engine before a cursor or resume point written after
- * them; writes survive an engine restart by being retried.
+ * An account's webhook ledger in a real nats-server's KV bucket: what one writer of the account
+ * keeps, the next one reads back; letters reach the engine before a cursor or resume point written
+ * after them; writes survive an engine restart by being retried; two accounts' ledgers stay apart.
  */
 import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
@@ -46,8 +46,8 @@ const letter = (instanceId: number, seq: number, status: Delivery['status'] = 'd
 })
 
 describe('the webhook ledger in sh_webhooks', () => {
-  it('reads back what an earlier deliverer kept: the latest of each letter, cursor and resume point', async () => {
-    const first = new KvWebhookLedger(kv, log)
+  it('reads back what an earlier writer of the account kept: the latest of each letter, cursor and resume point', async () => {
+    const first = new KvWebhookLedger(kv, 1, log)
     first.putLetter(letter(1, 7))
     first.putLetter(letter(1, 5))
     first.putCursor(1, 'default', { epoch: 'e', seq: 4 })
@@ -57,7 +57,7 @@ describe('the webhook ledger in sh_webhooks', () => {
     first.putLetter({ ...letter(1, 7), status: 'pending', attempts: 0 })
     first.putResume({ epoch: 'e', position: 41 })
     await first.flush()
-    const state = await new KvWebhookLedger(kv, log).load()
+    const state = await new KvWebhookLedger(kv, 1, log).load()
     expect(state.resume).toEqual({ epoch: 'e', position: 41 })
     expect([...state.cursors]).toEqual([
       ['1/default', { epoch: 'e', seq: 7 }],
@@ -72,22 +72,22 @@ describe('the webhook ledger in sh_webhooks', () => {
     void (async () => {
       for await (const e of w) order.push(e.key)
     })()
-    const ledger = new KvWebhookLedger(kv, log)
+    const ledger = new KvWebhookLedger(kv, 1, log)
     ledger.putCursor(3, 'default', { epoch: 'e', seq: 8 })
     ledger.putLetter(letter(3, 9))
     ledger.putCursor(3, 'default', { epoch: 'e', seq: 9 })
     ledger.putResume({ epoch: 'e', position: 50 })
     await ledger.flush()
-    await until(() => order.includes('r'), 'the resume point in the watch')
+    await until(() => order.includes('a.1.r'), 'the resume point in the watch')
     w.stop()
     // The first cursor may have gone out alone before the letter was asked for; after it, the letter comes first.
-    const tail = order.slice(order.lastIndexOf('d.3.' + Buffer.from('msg_e_1_9_default').toString('base64url')))
-    expect(tail).toEqual(['d.3.' + Buffer.from('msg_e_1_9_default').toString('base64url'), 'c.3.' + Buffer.from('default').toString('base64url'), 'r'])
-    expect((await kv.get('c.3.' + Buffer.from('default').toString('base64url')))?.json()).toEqual({ epoch: 'e', seq: 9 })
+    const tail = order.slice(order.lastIndexOf('a.1.d.3.' + Buffer.from('msg_e_1_9_default').toString('base64url')))
+    expect(tail).toEqual(['a.1.d.3.' + Buffer.from('msg_e_1_9_default').toString('base64url'), 'a.1.c.3.' + Buffer.from('default').toString('base64url'), 'a.1.r'])
+    expect((await kv.get('a.1.c.3.' + Buffer.from('default').toString('base64url')))?.json()).toEqual({ epoch: 'e', seq: 9 })
   })
 
   it('forgets everything of a deleted instance and nothing of the others', async () => {
-    const ledger = new KvWebhookLedger(kv, log)
+    const ledger = new KvWebhookLedger(kv, 1, log)
     ledger.forgetInstance(1)
     await ledger.flush()
     const state = await ledger.load()
@@ -95,10 +95,29 @@ describe('the webhook ledger in sh_webhooks', () => {
     expect([...state.cursors.keys()].sort()).toEqual(['2/a.b-c', '3/default'])
   })
 
+  it('keeps each account apart: another account reads back only its own, forgets only its own, discards only its own', async () => {
+    const other = new KvWebhookLedger(kv, 2, log)
+    expect(await other.load()).toEqual({ resume: null, cursors: new Map(), letters: [] })
+    other.putLetter(letter(5, 3))
+    other.putCursor(5, 'default', { epoch: 'e', seq: 3 })
+    other.putResume({ epoch: 'e', position: 90 })
+    await other.flush()
+    const mine = new KvWebhookLedger(kv, 1, log)
+    mine.putResume({ epoch: 'e', position: 51 })
+    other.discard()
+    mine.forgetInstance(5)
+    await mine.flush()
+    expect(await new KvWebhookLedger(kv, 2, log).load()).toEqual({ resume: { epoch: 'e', position: 90 }, cursors: new Map([['5/default', { epoch: 'e', seq: 3 }]]), letters: [letter(5, 3)] })
+    const back = await new KvWebhookLedger(kv, 1, log).load()
+    expect([back.resume, back.letters.map((d) => d.instanceId), [...back.cursors.keys()].sort()]).toEqual([{ epoch: 'e', position: 51 }, [3], ['2/a.b-c', '3/default']])
+    mine.putResume({ epoch: 'e', position: 50 })
+    await mine.flush()
+  })
+
   it('keeps retrying a write while the engine is down, and it lands once the engine is back', async () => {
     await nats.stop()
     const failures: string[] = []
-    const ledger = new KvWebhookLedger(kv, { warn: (_o, m) => failures.push(m ?? '') })
+    const ledger = new KvWebhookLedger(kv, 1, { warn: (_o: object, m?: string) => failures.push(m ?? '') })
     ledger.putCursor(4, 'default', { epoch: 'e', seq: 12 })
     let flushed = false
     const done = ledger.flush().then(() => (flushed = true))
@@ -106,11 +125,11 @@ describe('the webhook ledger in sh_webhooks', () => {
     expect([flushed, failures[0]]).toEqual([false, 'keeping webhook delivery state in the engine failed; retrying'])
     await nats.start()
     await done
-    expect((await new KvWebhookLedger(kv, log).load()).cursors.get('4/default')).toEqual({ epoch: 'e', seq: 12 })
+    expect((await new KvWebhookLedger(kv, 1, log).load()).cursors.get('4/default')).toEqual({ epoch: 'e', seq: 12 })
   }, 60_000)
 
   it('answers flush at once for writes discarded before they were sent', async () => {
-    const ledger = new KvWebhookLedger(kv, log)
+    const ledger = new KvWebhookLedger(kv, 1, log)
     ledger.discard()
     await ledger.flush()
     expect((await ledger.load()).resume).toEqual({ epoch: 'e', position: 50 })

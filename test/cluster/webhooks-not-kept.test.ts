@@ -37,17 +37,17 @@ const seqOf = (r: { body: string }) => (JSON.parse(r.body) as { seq: number }).s
 
 describe('a takeover after the stream dropped part of a backlog', () => {
   it('logs the webhook whose pending changes are no longer kept, and delivers every change from the first one kept', async () => {
-    const nodes = await untilValue(
-      async () => ((await c.req('a', 'GET', '/api/admin/cluster', { token: ADMIN })).json.nodes as { id: string; webhooks: number }[]).filter((n) => n.webhooks === 1),
-      (ns) => ns.length === 1,
-      { what: 'the deliverer', ms: 30_000 },
-    )
-    const dead = nodes[0]!.id
-    const s = dead === 'a' ? 'b' : 'a'
+    // n goes in through a, which becomes the account's writer and so delivers its webhooks.
+    const [dead, s] = ['a', 'b']
     const w = watch(c, s)
     await until(() => w.events.some((e) => e.type === 'snapshot'), 'the snapshot')
-    await post(s, '/api/instance/new', { name: 'n' })
-    await post(s, '/api/events/webhook/n', { enabled: true, url: `${rx.url}/n` })
+    await post(dead, '/api/instance/new', { name: 'n' })
+    await post(dead, '/api/events/webhook/n', { enabled: true, url: `${rx.url}/n` })
+    await untilValue(
+      async () => ((await c.req(s, 'GET', '/api/admin/cluster', { token: ADMIN })).json.nodes as { id: string; webhooks: number }[]).filter((n) => n.webhooks === 1).map((n) => n.id),
+      (ns) => ns.length === 1 && ns[0] === dead,
+      { what: 'the deliverer', ms: 30_000 },
+    )
     const q = await c.req(s, 'GET', '/api/instance/connect/n')
     expect(q.json.status).toBe('qr')
     await post(s, '/api/sim/n/scan')

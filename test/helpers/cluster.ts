@@ -112,12 +112,13 @@ export interface WatchedClient {
   stop(): void
 }
 
-export function watch(c: TestCluster, id: string): WatchedClient {
+/** `token`: an account's token other than the default account's. */
+export function watch(c: TestCluster, id: string, token = c.token): WatchedClient {
   const seqs: number[] = []
   const events: ClientEvent[] = []
   const client = new StatusClient({
     url: `ws://127.0.0.1:${c.node(id).port}/ws`,
-    token: c.token,
+    token,
     WebSocket: WebSocket as never,
     onEvent: (e) => {
       events.push(e)

@@ -175,20 +175,24 @@ describe('the memory outbox of a cluster’s deliverer', () => {
     expect(o.settledThrough(1, 'a')).toBe(8)
   })
 
-  it('gives the lowest position with a row still pending, not counting restored letters or re-queued dead ones', () => {
+  it('gives, per instance, the lowest position with a row still pending, not counting restored letters or re-queued dead ones', () => {
     const o = new MemoryOutbox()
     o.restore([{ ...row(1), status: 'pending', attempts: 0, queuedAt: T0, nextAttemptAt: T0, lastAttemptAt: null, lastError: null }])
-    expect(o.lowestPendingOrigin()).toBe(null)
+    expect([...o.lowestPendingOrigins()]).toEqual([])
     o.insert([row(2), row(2, 'b')], 50)
     o.insert([row(3)], 60)
-    expect(o.lowestPendingOrigin()).toBe(50)
+    o.insert([{ ...row(4), instanceId: 2 }], 70)
+    expect([...o.lowestPendingOrigins()]).toEqual([
+      [1, 50],
+      [2, 70],
+    ])
     expect(o.nextPending(1, 'a', 10).map((d) => d.seq)).toEqual([1, 2, 3])
     o.dead(o.nextPending(1, 'a', 2)[1]!.pos, T0, 'x', false)
     o.delivered(o.nextPending(1, 'b', 1)[0]!.pos, T0)
-    expect(o.lowestPendingOrigin()).toBe(60)
+    expect(o.lowestPendingOrigins().get(1)).toBe(60)
     o.requeueDead(1, ['a'], T0)
     expect(o.nextPending(1, 'a', 10).map((d) => d.seq)).toEqual([1, 2, 3])
-    expect(o.lowestPendingOrigin()).toBe(60)
+    expect(o.lowestPendingOrigins().get(1)).toBe(60)
   })
 
   it('reports every status change and every drop, and forgets a deleted instance whole', () => {

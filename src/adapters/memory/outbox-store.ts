@@ -87,11 +87,13 @@ export class MemoryOutbox implements WorkingOutbox {
     return first === undefined ? hook.maxInserted : first.seq - 1
   }
 
-  lowestPendingOrigin(): number | null {
-    let lowest: number | null = null
+  lowestPendingOrigins(): Map<number, number> {
+    const lowest = new Map<number, number>()
     for (const hook of this.hooks.values()) {
       const first = hook.pending.find((r) => r.origin !== null)
-      if (first !== undefined && (lowest === null || first.origin! < lowest)) lowest = first.origin
+      if (first === undefined) continue
+      const known = lowest.get(first.instanceId)
+      if (known === undefined || first.origin! < known) lowest.set(first.instanceId, first.origin!)
     }
     return lowest
   }

@@ -7,11 +7,11 @@
  *   the expected last subject sequence; kept `maxReplay` messages per account, no age limit (the
  *   age bound applies when read), so the fence survives idle accounts.
  * - bucket sh_state: accounts, instances, token hashes, settings, the status snapshot, counters, meta.
- * - bucket sh_leases (TTL = HUB_LEASE_TTL_MS): socket leases `s.<id>`, writer leases `w.<id>`, the
- *   webhook deliverer's lease `h` (cluster/keys.ts).
+ * - bucket sh_leases (TTL = HUB_LEASE_TTL_MS): socket leases `s.<id>`, writer leases `w.<id>`
+ *   (cluster/keys.ts).
  * - bucket sh_nodes (TTL = HUB_LEASE_TTL_MS): a heartbeat per node.
  * - bucket sh_sessions: Baileys creds and signal keys (sealed; the session store makes it).
- * - bucket sh_webhooks: what the webhook deliverer keeps for the next one (webhook-ledger.ts).
+ * - bucket sh_webhooks: per account, what its writer keeps of its webhook deliveries for the next (webhook-ledger.ts).
  */
 import { createHash } from 'node:crypto'
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node'

@@ -1,9 +1,10 @@
 /**
- * @module KvWebhookLedger implements the WebhookLedger port in the engine's bucket sh_webhooks:
- * - `r`: the resume point `{"epoch","position"}` (a change-stream sequence)
- * - `c.<instanceId>.<label>`: a webhook's cursor `{"epoch","seq"}`
- * - `d.<instanceId>.<id>`: a dead letter, or one re-queued since (`status` says which), as the
- *   deliveries list shows it plus its body
+ * @module KvWebhookLedger implements the WebhookLedger port of one account in the engine's bucket
+ * sh_webhooks, under `a.<accountId>.`:
+ * - `a.<accountId>.r`: the resume point `{"epoch","position"}` (a change-stream sequence)
+ * - `a.<accountId>.c.<instanceId>.<label>`: a webhook's cursor `{"epoch","seq"}`
+ * - `a.<accountId>.d.<instanceId>.<id>`: a dead letter, or one re-queued since (`status` says
+ *   which), as the deliveries list shows it plus its body
  * (label and id are base64url: KV keys accept only `[-/=.\w]`).
  *
  * Writes are coalesced per key and sent in batches, one batch at a time, in phases: forgotten
@@ -15,14 +16,15 @@ import type { KV, KvWatchEntry } from '@nats-io/kv'
 import type { Delivery } from '../../ports/outbox.js'
 import type { LedgerState, ResumePoint, WebhookCursor, WebhookLedger } from '../../ports/webhook-ledger.js'
 
-const RESUME = 'r'
 const RETRY_MS = 500
 
 const tok = (text: string) => (text === '' ? '=' : Buffer.from(text, 'utf8').toString('base64url'))
 const untok = (t: string) => (t === '=' ? '' : Buffer.from(t, 'base64url').toString('utf8'))
 
-export const letterKey = (instanceId: number, id: string) => `d.${instanceId}.${tok(id)}`
-export const cursorKey = (instanceId: number, label: string) => `c.${instanceId}.${tok(label)}`
+export const ledgerPrefix = (accountId: number) => `a.${accountId}.`
+export const letterKey = (accountId: number, instanceId: number, id: string) => `a.${accountId}.d.${instanceId}.${tok(id)}`
+export const cursorKey = (accountId: number, instanceId: number, label: string) => `a.${accountId}.c.${instanceId}.${tok(label)}`
+export const resumeKey = (accountId: number) => `a.${accountId}.r`
 
 interface Batch {
   forgets: Set<number>
@@ -43,19 +45,27 @@ export class KvWebhookLedger implements WebhookLedger {
   private tenure = 0
   private readonly waiters: { gen: number; resolve: () => void }[] = []
 
+  private readonly prefix: string
+
   constructor(
     private readonly kv: KV,
+    private readonly accountId: number,
     private readonly log: { warn(o: object, m?: string): void },
-  ) {}
+  ) {
+    this.prefix = ledgerPrefix(accountId)
+  }
 
   async load(): Promise<LedgerState> {
     const state: LedgerState = { resume: null, cursors: new Map(), letters: [] }
-    for (const e of await this.entries()) {
+    const latest = new Map<string, KvWatchEntry>()
+    for await (const e of await this.kv.history({ key: `${this.prefix}>` })) latest.set(e.key, e)
+    for (const [key, e] of latest) {
       if (e.operation !== 'PUT') continue
-      if (e.key === RESUME) state.resume = e.json<ResumePoint>()
-      const c = /^c\.(\d+)\.([^.]+)$/.exec(e.key)
+      const k = key.slice(this.prefix.length)
+      if (k === 'r') state.resume = e.json<ResumePoint>()
+      const c = /^c\.(\d+)\.([^.]+)$/.exec(k)
       if (c !== null) state.cursors.set(`${c[1]}/${untok(c[2]!)}`, e.json<WebhookCursor>())
-      if (e.key.startsWith('d.')) state.letters.push(e.json<Omit<Delivery, 'pos'>>())
+      if (k.startsWith('d.')) state.letters.push(e.json<Omit<Delivery, 'pos'>>())
     }
     state.letters.sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq)
     return state
@@ -63,17 +73,17 @@ export class KvWebhookLedger implements WebhookLedger {
 
   putLetter(d: Omit<Delivery, 'pos'>): void {
     const { id, instanceId, label, event, seq, version, body, status, attempts, createdAt, queuedAt, nextAttemptAt, lastAttemptAt, lastError } = d
-    this.queued.letters.set(letterKey(instanceId, id), JSON.stringify({ id, instanceId, label, event, seq, version, body, status, attempts, createdAt, queuedAt, nextAttemptAt, lastAttemptAt, lastError }))
+    this.queued.letters.set(letterKey(this.accountId, instanceId, id), JSON.stringify({ id, instanceId, label, event, seq, version, body, status, attempts, createdAt, queuedAt, nextAttemptAt, lastAttemptAt, lastError }))
     this.kick()
   }
 
   deleteLetter(instanceId: number, id: string): void {
-    this.queued.letters.set(letterKey(instanceId, id), null)
+    this.queued.letters.set(letterKey(this.accountId, instanceId, id), null)
     this.kick()
   }
 
   putCursor(instanceId: number, label: string, cursor: WebhookCursor): void {
-    this.queued.cursors.set(cursorKey(instanceId, label), JSON.stringify(cursor))
+    this.queued.cursors.set(cursorKey(this.accountId, instanceId, label), JSON.stringify(cursor))
     this.kick()
   }
 
@@ -84,8 +94,8 @@ export class KvWebhookLedger implements WebhookLedger {
 
   forgetInstance(instanceId: number): void {
     const q = this.queued
-    for (const k of [...q.letters.keys()]) if (k.startsWith(`d.${instanceId}.`)) q.letters.delete(k)
-    for (const k of [...q.cursors.keys()]) if (k.startsWith(`c.${instanceId}.`)) q.cursors.delete(k)
+    for (const k of [...q.letters.keys()]) if (k.startsWith(`${this.prefix}d.${instanceId}.`)) q.letters.delete(k)
+    for (const k of [...q.cursors.keys()]) if (k.startsWith(`${this.prefix}c.${instanceId}.`)) q.cursors.delete(k)
     q.forgets.add(instanceId)
     this.kick()
   }
@@ -140,7 +150,7 @@ export class KvWebhookLedger implements WebhookLedger {
     const current = () => tenure === this.tenure
     for (const instanceId of b.forgets) {
       const keys: string[] = []
-      for (const filter of [`d.${instanceId}.>`, `c.${instanceId}.>`]) for await (const k of await kv.keys(filter)) keys.push(k)
+      for (const filter of [`${this.prefix}d.${instanceId}.>`, `${this.prefix}c.${instanceId}.>`]) for await (const k of await kv.keys(filter)) keys.push(k)
       if (!current()) return
       await all(keys.map((k) => kv.delete(k)))
     }
@@ -148,7 +158,7 @@ export class KvWebhookLedger implements WebhookLedger {
     await all([...b.letters].map(([k, v]) => (v === null ? kv.delete(k) : kv.put(k, v))))
     if (!current()) return
     await all([...b.cursors].map(([k, v]) => kv.put(k, v)))
-    if (b.resume !== null && current()) await kv.put(RESUME, b.resume)
+    if (b.resume !== null && current()) await kv.put(resumeKey(this.accountId), b.resume)
   }
 
   /** A failed batch goes back behind what was asked for since, which is newer for the same keys. */
@@ -169,19 +179,6 @@ export class KvWebhookLedger implements WebhookLedger {
         w.resolve()
       }
     }
-  }
-
-  private async entries(): Promise<KvWatchEntry[]> {
-    const status = await this.kv.status()
-    if (status.values === 0) return []
-    const out: KvWatchEntry[] = []
-    const w = await this.kv.watch({ key: '>' })
-    for await (const e of w) {
-      out.push(e)
-      if (e.delta === 0) break
-    }
-    w.stop()
-    return out
   }
 }
 

@@ -69,6 +69,8 @@ interface Hook {
   /** The oldest committed pending rows, in delivery order; [0] is the next to send. */
   window: Delivery[]
   inFlight: Delivery | null
+  /** Ends the attempt in flight when the webhook is dropped (its instance deleted or handed over). */
+  abort: AbortController | null
   timer: NodeJS.Timeout | null
   queued: boolean
   gone: boolean
@@ -115,9 +117,16 @@ export class Sender {
   /** Picks up what the store holds from earlier runs. */
   start(): void {
     this.started = true
+    this.adopt(null)
+  }
+
+  /** Picks up the pending rows of these instances put in the store behind the sender (restored); null: of all. */
+  adopt(instanceIds: ReadonlySet<number> | null): void {
     for (const c of this.outbox.pendingCounts()) {
+      if (instanceIds !== null && !instanceIds.has(c.instanceId)) continue
       const hook = this.hook(c.instanceId, c.label)
       hook.pending = c.pending
+      if (hook.inFlight === null) hook.window = []
       this.trim(hook)
       this.enqueue(hook)
     }
@@ -148,7 +157,7 @@ export class Sender {
     this.schedulePump()
   }
 
-  /** The instance was deleted: its outbox rows went with it. */
+  /** The instance was deleted (or its deliveries handed to another node): its outbox rows went with it. */
   forgetInstance(instanceId: number): void {
     for (const hook of this.hooks.values()) if (hook.instanceId === instanceId) this.drop(hook)
   }
@@ -219,7 +228,7 @@ export class Sender {
     const key = keyOf(instanceId, label)
     let hook = this.hooks.get(key)
     if (hook === undefined) {
-      hook = { key, instanceId, label, pending: 0, planned: 0, window: [], inFlight: null, timer: null, queued: false, gone: false }
+      hook = { key, instanceId, label, pending: 0, planned: 0, window: [], inFlight: null, abort: null, timer: null, queued: false, gone: false }
       this.hooks.set(key, hook)
     }
     return hook
@@ -227,6 +236,7 @@ export class Sender {
 
   private drop(hook: Hook): void {
     hook.gone = true
+    hook.abort?.abort()
     if (hook.timer !== null) clearTimeout(hook.timer)
     hook.timer = null
     hook.window = []
@@ -317,6 +327,7 @@ export class Sender {
   private attempt(hook: Hook, head: Delivery, config: WebhookConfig): void {
     this.active++
     hook.inFlight = head
+    hook.abort = new AbortController()
     const done = this.send(hook, head, config)
       .catch((err) => {
         this.log.error({ err, id: head.id, instanceId: hook.instanceId, label: hook.label }, 'webhook delivery bookkeeping failed; retrying')
@@ -325,6 +336,7 @@ export class Sender {
       .finally(() => {
         this.active--
         hook.inFlight = null
+        hook.abort = null
         this.inflight.delete(done)
         if (this.stopped) return
         if (hook.timer === null) this.enqueue(hook)
@@ -345,7 +357,7 @@ export class Sender {
     }
     if (config.authorization !== '') headers.authorization = config.authorization
     const url = config.byEvents ? withEventPath(config.url, head.event) : config.url
-    const outcome = await this.client.post(url, headers, body, this.stopping.signal)
+    const outcome = await this.client.post(url, headers, body, AbortSignal.any([this.stopping.signal, hook.abort!.signal]))
     if (outcome.kind === 'stopped' || hook.gone) return
     this.record(hook, head, outcome, this.clock.now())
   }
