@@ -1,8 +1,9 @@
 /**
- * Webhooks in a cluster (spec/webhooks.md "Guarantees", spec/cluster.md): one worker delivers
- * every webhook of the cluster from the acknowledged change stream; the others answer the
- * deliveries endpoints by asking it; when it dies, another takes over and sends what was pending
- * again with the same webhook-id. A real receiver on 127.0.0.1 checks every request.
+ * Webhooks in a cluster (spec/webhooks.md "Guarantees", spec/cluster.md): the account's writer
+ * delivers its webhooks from the acknowledged change stream (here one account: one deliverer);
+ * the other nodes answer the deliveries endpoints by asking it; when it dies, another worker takes
+ * the account over and sends what was pending again with the same webhook-id. A real receiver on
+ * 127.0.0.1 checks every request.
  */
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -64,7 +65,7 @@ async function deliveries(node: string, name: string, query = 'limit=500') {
   return r.json.deliveries as { id: string; seq: number; status: string; attempts: number; lastError: string | null; label: string; event: string; version: number }[]
 }
 
-/** The node holding the deliverer's lease, one of `among`, as node `via` lists the cluster. */
+/** The node delivering the default account's webhooks (its writer), one of `among`, as node `via` lists the cluster. */
 async function deliverer(via: string, among: readonly string[] = NODES): Promise<string> {
   const nodes = await untilValue(
     async () => ((await c.req(via, 'GET', '/api/admin/cluster', { token: ADMIN })).json.nodes as { id: string; webhooks: number }[]).filter((n) => n.webhooks === 1),
