@@ -65,7 +65,11 @@ describe('webhook durability', () => {
         what: 'the backlog delivered',
         ms: 20_000,
       })
-      await until(async () => (await second.req('GET', '/api/instance/list')).json.instances[0].connection.state === 'connected', 'reconnected')
+      // Reconnected and synced: the reconnection's last state change (synced) is made, so none comes after the wait below.
+      await until(async () => {
+        const c = (await second.req('GET', '/api/instance/list')).json.instances[0].connection
+        return c.state === 'connected' && c.synced === true
+      }, 'reconnected and synced')
       await until(async () => (await deliveries(second, 'sales', 'status=pending')).length === 0, 'the restart delivered')
       second.child.kill('SIGTERM')
       expect(await second.exited).toBe(0)
