@@ -6,7 +6,7 @@
  * A real receiver on 127.0.0.1 checks every request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, ready, socketsPerNode, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { ADMIN, socketsPerNode, startCluster, startNodes, watch, WEBHOOK_ENV, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
 import { until, untilValue } from '../helpers/wait.js'
 import { startReceiver, type Received, type Receiver } from '../webhooks/receiver.js'
 
@@ -16,9 +16,8 @@ const NODES = ['a', 'b', 'c']
 
 beforeAll(async () => {
   rx = await startReceiver()
-  c = await startCluster({ env: { HUB_WEBHOOK_ALLOW_PRIVATE: 'true', HUB_WEBHOOK_RETRY_BASE_MS: '20', HUB_WEBHOOK_RETRY_MAX_MS: '200' } })
-  for (const id of NODES) await c.start(id)
-  for (const id of NODES) await ready(c, id)
+  c = await startCluster({ env: WEBHOOK_ENV })
+  await startNodes(c, NODES)
 }, 90_000)
 
 afterAll(async () => {

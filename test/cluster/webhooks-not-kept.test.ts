@@ -6,7 +6,7 @@
  * from there on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, allConnected, ready, startCluster, watch, type TestCluster } from '../helpers/cluster.js'
+import { ADMIN, allConnected, startCluster, startNodes, watch, WEBHOOK_ENV, type TestCluster } from '../helpers/cluster.js'
 import { until, untilValue } from '../helpers/wait.js'
 import { startReceiver, type Receiver } from '../webhooks/receiver.js'
 
@@ -16,9 +16,8 @@ const KEPT = 20
 
 beforeAll(async () => {
   rx = await startReceiver()
-  c = await startCluster({ env: { HUB_WEBHOOK_ALLOW_PRIVATE: 'true', HUB_WEBHOOK_RETRY_BASE_MS: '20', HUB_WEBHOOK_RETRY_MAX_MS: '200', HUB_CHANGELOG_MAX: String(KEPT) } })
-  for (const id of ['a', 'b']) await c.start(id)
-  for (const id of ['a', 'b']) await ready(c, id)
+  c = await startCluster({ env: { ...WEBHOOK_ENV, HUB_CHANGELOG_MAX: String(KEPT) } })
+  await startNodes(c, ['a', 'b'])
 }, 90_000)
 
 afterAll(async () => {

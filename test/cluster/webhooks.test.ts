@@ -7,7 +7,7 @@
  */
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, allConnected, ready, startCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { ADMIN, allConnected, startCluster, startNodes, watch, WEBHOOK_ENV, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
 import { until, untilValue } from '../helpers/wait.js'
 import { startReceiver, type Received, type Receiver } from '../webhooks/receiver.js'
 
@@ -18,9 +18,8 @@ const GONE = 'HTTP 410: the receiver asked to stop; webhook disabled'
 
 beforeAll(async () => {
   rx = await startReceiver()
-  c = await startCluster({ env: { HUB_WEBHOOK_ALLOW_PRIVATE: 'true', HUB_WEBHOOK_RETRY_BASE_MS: '20', HUB_WEBHOOK_RETRY_MAX_MS: '200' } })
-  for (const id of NODES) await c.start(id)
-  for (const id of NODES) await ready(c, id)
+  c = await startCluster({ env: WEBHOOK_ENV })
+  await startNodes(c, NODES)
 }, 90_000)
 
 afterAll(async () => {

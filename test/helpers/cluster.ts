@@ -95,6 +95,15 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
   return cluster
 }
 
+/** What the webhook tests run nodes with: the receiver is on 127.0.0.1, and retries come fast. */
+export const WEBHOOK_ENV = { HUB_WEBHOOK_ALLOW_PRIVATE: 'true', HUB_WEBHOOK_RETRY_BASE_MS: '20', HUB_WEBHOOK_RETRY_MAX_MS: '200' }
+
+/** Starts these nodes one after another, then waits until each is ready. */
+export async function startNodes(c: TestCluster, ids: readonly string[]): Promise<void> {
+  for (const id of ids) await c.start(id)
+  for (const id of ids) await ready(c, id)
+}
+
 /** Waits until `id` answers /readyz with 200. */
 export async function ready(c: TestCluster, id: string): Promise<void> {
   const status = () => fetch(`${c.node(id).base}/readyz`).then((r) => r.status, () => 0)
