@@ -1,6 +1,6 @@
 /**
- * @module `npm run bench:ab -- <old checkout> [--only rest,fanout] [--rounds 3]`: the same
- * scenarios against the hub of another checkout (old) and of this one (new), in interleaved
+ * @module `npm run bench:ab -- <old checkout> [--new <checkout>] [--only rest,fanout] [--rounds 3]`:
+ * the same scenarios against the hub of another checkout (old) and of this one, or of `--new`, in interleaved
  * rounds (old, new, old, new, …), and the new/old ratio of each headline figure's median. The old
  * checkout needs its own node_modules (a symlink to this one's works while the lockfile matches).
  */
@@ -12,10 +12,10 @@ import { renderTable } from './lib/table.js'
 import { spread } from './lib/stats.js'
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { only: { type: 'string', default: 'rest,fanout' }, rounds: { type: 'string', default: '3' } } })
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { new: { type: 'string' }, only: { type: 'string', default: 'rest,fanout' }, rounds: { type: 'string', default: '3' } } })
   const old = positionals[0]
   if (old === undefined) throw new Error('usage: npm run bench:ab -- <old checkout> [--only rest,fanout] [--rounds 3]')
-  const builds = { old: resolve(old), new: ROOT }
+  const builds = { old: resolve(old), new: values.new === undefined ? ROOT : resolve(values.new) }
   const only = values.only!.split(',')
   const figures = new Map<string, { old: number[]; new: number[] }>()
   for (let round = 1; round <= Number(values.rounds); round++) {
