@@ -290,8 +290,7 @@ export class ClusterSockets implements WhatsAppControl {
         return state !== undefined && state !== 'loggedout'
       })
       if (wanted.length === 0) return
-      const held = new Set<string>()
-      for await (const k of await this.d.engine.leases.keys('s.>')) held.add(k)
+      const held = await this.d.leases.heldInEngine('s.')
       const orphans = wanted.filter((id) => !held.has(K.socketLease(id)))
       for (const id of orphans) {
         if (this.closed) return

@@ -16,17 +16,11 @@ export class LeaseWriterships implements Writerships {
   ) {}
 
   onGained(fn: (accountId: number) => void): void {
-    this.leases.onGained((key) => {
-      const id = idOf(key, 'w')
-      if (id !== null) fn(id)
-    })
+    this.leases.onGained(writerLeaseOnly(fn))
   }
 
   onLost(fn: (accountId: number) => void): void {
-    this.leases.onLost((key) => {
-      const id = idOf(key, 'w')
-      if (id !== null) fn(id)
-    })
+    this.leases.onLost(writerLeaseOnly(fn))
   }
 
   holds(accountId: number): boolean {
@@ -48,5 +42,13 @@ export class LeaseWriterships implements Writerships {
       if (err instanceof NotWriter) return false
       throw err
     }
+  }
+}
+
+/** A lease listener that passes on writer leases only, as their account's id. */
+function writerLeaseOnly(fn: (accountId: number) => void): (key: string) => void {
+  return (key) => {
+    const id = idOf(key, 'w')
+    if (id !== null) fn(id)
   }
 }

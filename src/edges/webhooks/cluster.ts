@@ -207,11 +207,16 @@ export function clusterWebhookEdge(deps: ClusterWebhookDeps): ClusterWebhookEdge
 
   const key = (instanceId: number, label: string) => `${instanceId}/${label}`
 
+  /** Drops the instance's deliveries from this node (its outbox rows, its webhooks' attempts in flight); returns the rows. */
+  const drop = (instanceId: number): Delivery[] => {
+    sender.forgetInstance(instanceId)
+    owner.delete(instanceId)
+    return outbox.forgetInstance(instanceId)
+  }
+
   /** The instance was deleted: what the account's ledger kept of it goes too. */
   const forget = (t: Tenure, instanceId: number): void => {
-    sender.forgetInstance(instanceId)
-    const dropped = outbox.forgetInstance(instanceId)
-    owner.delete(instanceId)
+    const dropped = drop(instanceId)
     for (const d of dropped) t.letters.delete(d.id)
     let kept = dropped.length > 0
     for (const k of [...t.cursors.keys()]) {
@@ -304,6 +309,7 @@ export function clusterWebhookEdge(deps: ClusterWebhookDeps): ClusterWebhookEdge
         if (hub.instance(id) !== undefined) continue
         const t = tenures.get(owner.get(id) ?? -1)
         if (t !== undefined) forget(t, id)
+        else drop(id)
       }
     } catch (err) {
       wlog.error({ err }, 'webhook outbox prune failed')
@@ -378,12 +384,7 @@ export function clusterWebhookEdge(deps: ClusterWebhookDeps): ClusterWebhookEdge
     // Writes not sent yet would only repeat what the next writer reads for itself.
     t.ledger.discard()
     tenures.delete(t.accountId)
-    for (const [instanceId, accountId] of [...owner]) {
-      if (accountId !== t.accountId) continue
-      sender.forgetInstance(instanceId)
-      outbox.forgetInstance(instanceId)
-      owner.delete(instanceId)
-    }
+    for (const [instanceId, accountId] of [...owner]) if (accountId === t.accountId) drop(instanceId)
     for (const fn of t.whenReady.splice(0)) fn()
   }
 
