@@ -6,18 +6,16 @@
  * A real receiver on 127.0.0.1 checks every request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, socketsPerNode, startCluster, startNodes, watch, WEBHOOK_ENV, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { ADMIN, socketsPerNode, startWebhookCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
 import { until, untilValue } from '../helpers/wait.js'
-import { startReceiver, type Received, type Receiver } from '../webhooks/receiver.js'
+import type { Received, Receiver } from '../webhooks/receiver.js'
 
 let c: TestCluster
 let rx: Receiver
 const NODES = ['a', 'b', 'c']
 
 beforeAll(async () => {
-  rx = await startReceiver()
-  c = await startCluster({ env: WEBHOOK_ENV })
-  await startNodes(c, NODES)
+  ;({ c, rx } = await startWebhookCluster(NODES))
 }, 90_000)
 
 afterAll(async () => {

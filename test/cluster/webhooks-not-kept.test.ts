@@ -6,18 +6,16 @@
  * from there on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, allConnected, startCluster, startNodes, watch, WEBHOOK_ENV, type TestCluster } from '../helpers/cluster.js'
+import { ADMIN, allConnected, startWebhookCluster, watch, type TestCluster } from '../helpers/cluster.js'
 import { until, untilValue } from '../helpers/wait.js'
-import { startReceiver, type Receiver } from '../webhooks/receiver.js'
+import type { Receiver } from '../webhooks/receiver.js'
 
 let c: TestCluster
 let rx: Receiver
 const KEPT = 20
 
 beforeAll(async () => {
-  rx = await startReceiver()
-  c = await startCluster({ env: { ...WEBHOOK_ENV, HUB_CHANGELOG_MAX: String(KEPT) } })
-  await startNodes(c, ['a', 'b'])
+  ;({ c, rx } = await startWebhookCluster(['a', 'b'], { HUB_CHANGELOG_MAX: String(KEPT) }))
 }, 90_000)
 
 afterAll(async () => {

@@ -7,9 +7,9 @@
  */
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN, allConnected, startCluster, startNodes, watch, WEBHOOK_ENV, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
+import { ADMIN, allConnected, startWebhookCluster, watch, type TestCluster, type WatchedClient } from '../helpers/cluster.js'
 import { until, untilValue } from '../helpers/wait.js'
-import { startReceiver, type Received, type Receiver } from '../webhooks/receiver.js'
+import type { Received, Receiver } from '../webhooks/receiver.js'
 
 let c: TestCluster
 let rx: Receiver
@@ -17,9 +17,7 @@ const NODES = ['a', 'b', 'c']
 const GONE = 'HTTP 410: the receiver asked to stop; webhook disabled'
 
 beforeAll(async () => {
-  rx = await startReceiver()
-  c = await startCluster({ env: WEBHOOK_ENV })
-  await startNodes(c, NODES)
+  ;({ c, rx } = await startWebhookCluster(NODES))
 }, 90_000)
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { ADMIN } from './hub.js'
 import { startNatsServer, type NatsServer } from './nats.js'
 import { spawnHub, type HubProcess } from './process.js'
 import { until } from './wait.js'
+import { startReceiver, type Receiver } from '../webhooks/receiver.js'
 
 /** Every node of a test cluster shares it (the contract requires one key cluster-wide). */
 export const CLUSTER_KEY = 'a'.repeat(64)
@@ -97,6 +98,14 @@ export async function startCluster(opts: { ttlMs?: number; env?: Record<string, 
 
 /** What the webhook tests run nodes with: the receiver is on 127.0.0.1, and retries come fast. */
 export const WEBHOOK_ENV = { HUB_WEBHOOK_ALLOW_PRIVATE: 'true', HUB_WEBHOOK_RETRY_BASE_MS: '20', HUB_WEBHOOK_RETRY_MAX_MS: '200' }
+
+/** A receiver on 127.0.0.1 and a cluster of these nodes (ready) that may deliver to it. */
+export async function startWebhookCluster(ids: readonly string[], env: Record<string, string> = {}): Promise<{ c: TestCluster; rx: Receiver }> {
+  const rx = await startReceiver()
+  const c = await startCluster({ env: { ...WEBHOOK_ENV, ...env } })
+  await startNodes(c, ids)
+  return { c, rx }
+}
 
 /** Starts these nodes one after another, then waits until each is ready. */
 export async function startNodes(c: TestCluster, ids: readonly string[]): Promise<void> {
