@@ -116,23 +116,25 @@ describe('webhooks delivered by each account’s writer', () => {
     await c.node(writer).kill9()
     rx.behave({ status: 204 })
     await until(() => seen.every((seq) => rx.accepted().some((r) => r.path === '/z' && seqOf(r) === seq)), { what: 'the backlog accepted', ms: 60_000, detail: () => rx.accepted().filter((r) => r.path === '/z').map(seqOf) })
-    // Nothing of the account changed meanwhile: the takeover came from a worker's scan, not from a change.
-    expect(stateSeqs(w3, 'z')).toEqual(seen)
+    // Usually nothing of the account changes meanwhile (z's socket is elsewhere), so the takeover
+    // comes from a worker's scan; when the heartbeats' counts were stale and z was placed on the
+    // writer after all, its failover changes follow the backlog and are delivered after it.
     const all = rx.received.filter((r) => r.path === '/z')
     // Each seq went out under one webhook-id only; first acceptances in seq order.
     expect(new Set(all.map((r) => `${seqOf(r)} ${idOf(r)}`)).size).toBe(new Set(all.map(seqOf)).size)
-    expect([...new Set(rx.accepted().filter((r) => r.path === '/z').map(seqOf))]).toEqual(seen)
+    expect([...new Set(rx.accepted().filter((r) => r.path === '/z').map(seqOf))].slice(0, seen.length)).toEqual(seen)
     // Every account has a writer among the survivors again, and each delivers exactly the accounts it writes.
     const nodes = await untilValue(() => nodesOf(other), (ns) => ns.length === 2 && ns.reduce((n, x) => n + x.webhooks, 0) === 3, { what: 'the three accounts delivered by the survivors', ms: 30_000 })
     for (const n of nodes) expect(n.webhooks).toBe(n.accounts)
     await until(async () => (await deliveries(last, third, 'z', 'status=pending')).length === 0, { what: 'nothing pending', ms: 30_000 })
     const lists = await Promise.all(survivors.map((n) => deliveries(n, third, 'z')))
     expect(lists[1]).toEqual(lists[0])
-    // The new writer's list holds what it delivered: the backlog last, before it only changes of z
-    // whose settling had not reached the engine before the kill (sent again: at least once).
+    // The new writer's list holds what it delivered: the backlog, besides only changes of z (earlier
+    // ones whose settling had not reached the engine before the kill, sent again: at least once).
     const listed = lists[0]!.map((d) => [d.seq, d.status] as const).reverse()
-    expect(listed.slice(-4)).toEqual(seen.slice(-4).map((seq) => [seq, 'delivered']))
-    expect(listed.filter(([seq, status]) => !seen.includes(seq) || status !== 'delivered')).toEqual([])
+    const since = stateSeqs(w3, 'z')
+    expect(listed.filter(([seq]) => seen.slice(-4).includes(seq))).toEqual(seen.slice(-4).map((seq) => [seq, 'delivered']))
+    expect(listed.filter(([seq, status]) => !since.includes(seq) || status !== 'delivered')).toEqual([])
     w3.stop()
     w2.stop()
   }, 180_000)

@@ -171,6 +171,8 @@ describe('webhooks in a cluster of three workers', () => {
     const w = watch(c, s1)
     await until(() => w.events.some((e) => e.type === 'snapshot'), 'the snapshot')
     await post(s1, '/api/instance/new', { name: 'k' })
+    // Read-your-writes holds on s1; s2 lists k once it has applied the creation.
+    await until(async () => (await c.req(s2, 'GET', '/api/instance/list?instanceName=k')).json?.instances?.length === 1, { what: 'k on s2', ms: 10_000 })
     secrets.k = (await post(s2, '/api/events/webhook/k', { enabled: true, url: `${rx.url}/k` })).signingSecret
     await pair(s1, 'k')
     await synced(s1, ['k'])
